@@ -1,0 +1,46 @@
+# Everything a newcomer needs, one target each. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CELEBA ?= ../shared/celeba64
+
+.PHONY: help install demo test lint notebooks benchmark train-classifier train-generator evaluate clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the package, the course tools and the test tools
+
+demo: $(STAMP)  ## the main job: steer the shipped generator toward "Male" and rank what covaries
+	$(BIN)/ganbias demo
+
+test: $(STAMP)  ## the whole test suite (CPU only, no CelebA needed)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff over the package, the grader, tests and benchmarks
+	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks
+
+notebooks: $(STAMP)  ## regenerate the student release notebooks/ from solutions/
+	$(BIN)/nbgrader generate_assignment ganbias --force --no-db
+
+benchmark: $(STAMP)  ## reference steering loop vs ours: time, memory and ratio
+	$(BIN)/python benchmarks/steering_benchmark.py
+
+train-classifier: $(STAMP)  ## train the classifier on CelebA (CELEBA=folder); rerun to resume
+	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier --epochs 10
+
+train-generator: $(STAMP)  ## train the generator on CelebA (CELEBA=folder); rerun to resume
+	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator --steps 6000
+
+evaluate: $(STAMP)  ## measure the shipped weights on CelebA's test split
+	$(BIN)/ganbias evaluate --data $(CELEBA) --out runs/evaluation
+
+clean:  ## remove the virtual environment and caches (keeps runs/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

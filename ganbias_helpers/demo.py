@@ -1,0 +1,103 @@
+"""``ganbias demo``: steer the shipped generator toward an attribute and report what else changes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import matplotlib
+
+from .attributes import ATTRIBUTE_NAMES, DISPLAY_NAMES, attribute_index
+from .device import on_gpu, pick_device
+from .steering import DEFAULT_STEP_SIZE, covariance_matrix, steer, top_covariances
+from .weights import load_pretrained
+
+#: Images steered by default: the original course's 256 on a GPU, fewer on a CPU.
+GPU_IMAGES, CPU_IMAGES = 256, 128
+
+
+def run_demo(
+    target: str = "Male",
+    n_images: int | None = None,
+    steps: int = 30,
+    step_size: float = DEFAULT_STEP_SIZE,
+    seed: int = 0,
+    device: str | None = None,
+    out_dir: str = "ganbias-demo",
+    top_n: int = 10,
+    generator_path: str | None = None,
+    classifier_path: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Run the steering experiment, print the top covarying attributes and save figures.
+
+    Returns the JSON-able summary that is also written to ``out_dir/results.json``.
+    """
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    started = time.time()
+    dev = pick_device(device)
+    t = attribute_index(target)
+    if n_images is None:
+        n_images = GPU_IMAGES if on_gpu(dev) else CPU_IMAGES
+        if not on_gpu(dev):
+            print(
+                f"No GPU: steering {n_images} images instead of the course's {GPU_IMAGES} "
+                f"(use --images {GPU_IMAGES} for the full size)."
+            )
+    gen, classifier = load_pretrained(dev, generator_path, classifier_path)
+    print(
+        f"Steering {n_images} faces toward and away from {ATTRIBUTE_NAMES[t]}, {steps} steps each way, "
+        f"on {dev} (seed {seed})."
+    )
+    result = steer(
+        gen, classifier, t, n_images=n_images, steps=steps, step_size=step_size, seed=seed, progress=progress
+    )
+    changes = result.changes()
+    indices, covs = top_covariances(changes, t, top_n)
+
+    print(f"\nTop {top_n} attributes that covary with {ATTRIBUTE_NAMES[t]}:")
+    print(f"  {'#':>2}  {'index':>5}  {'attribute':<22} covariance")
+    for rank, (i, c) in enumerate(zip(indices, covs), start=1):
+        print(f"  {rank:>2}  {int(i):>5}  {ATTRIBUTE_NAMES[int(i)]:<22} {c:+.3f}")
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "steering_path.png": plots.plot_steering_path(result.snapshots, result.snapshot_steps, t),
+        "feature_changes.png": plots.plot_feature_changes(changes, t, [int(i) for i in indices[:5]]),
+        "top_covariances.png": plots.plot_top_covariances(indices, covs, t),
+        "covariance_heatmap.png": plots.plot_covariance_heatmap(covariance_matrix(changes), [t, *indices]),
+    }
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+    target_change = changes[result.classifications.shape[0] // 2 - 1, :, t].mean()
+    summary = {
+        "target": ATTRIBUTE_NAMES[t],
+        "target_index": t,
+        "n_images": n_images,
+        "steps": steps,
+        "step_size": step_size,
+        "seed": seed,
+        "device": str(dev),
+        "mean_target_logit_change_after_additive_steps": float(target_change),
+        "top": [
+            {
+                "index": int(i),
+                "attribute": ATTRIBUTE_NAMES[int(i)],
+                "display_name": DISPLAY_NAMES[int(i)],
+                "covariance": float(c),
+            }
+            for i, c in zip(indices, covs)
+        ],
+        "figures": sorted(figures),
+        "seconds": round(time.time() - started, 1),
+    }
+    (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"\nFigures and results.json saved in {out.resolve()} ({summary['seconds']} s).")
+    return summary

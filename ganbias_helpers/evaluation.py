@@ -1,0 +1,141 @@
+"""Measure the trained models on CelebA's test split (``ganbias evaluate``).
+
+* classifier: per-attribute accuracy and balanced accuracy;
+* generator: the Fréchet distance between real and generated faces in the
+  classifier's penultimate feature space, and the gap between the attribute
+  rates the classifier predicts on real and on generated faces;
+* the data's own skews: how often attributes occur among faces labelled Male
+  and not Male.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .attributes import ATTRIBUTE_NAMES, attribute_index
+from .data import CelebASplit, load_celeba
+from .device import pick_device
+from .models import Classifier, Generator, get_noise
+from .training import classification_metrics, predict_logits
+from .weights import load_pretrained
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets ``(n, d)`` and ``(m, d)``.
+
+    ``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``, with the trace of the
+    matrix square root computed from the eigenvalues of ``S_a^(1/2) S_b S_a^(1/2)``.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    w, v = np.linalg.eigh(s_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = np.linalg.eigvalsh(root_a @ s_b @ root_a)
+    tr_sqrt = np.sqrt(np.clip(middle, 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * tr_sqrt)
+
+
+@torch.no_grad()
+def real_features(classifier: Classifier, data: CelebASplit, device: torch.device, batch_size: int = 500) -> np.ndarray:
+    """Penultimate classifier features of every real image of a split."""
+    classifier.eval()
+    return np.concatenate(
+        [
+            classifier.features(data.batch(slice(s, s + batch_size), device)[0]).cpu().numpy()
+            for s in range(0, len(data), batch_size)
+        ]
+    )
+
+
+@torch.no_grad()
+def generated_features_and_logits(
+    gen: Generator, classifier: Classifier, n: int, seed: int, batch_size: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """Penultimate features and logits of ``n`` generated faces (seeded)."""
+    device = next(gen.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    feats, logits = [], []
+    for s in range(0, n, batch_size):
+        images = gen(get_noise(min(batch_size, n - s), gen.z_dim, device, generator=rng))
+        feats.append(classifier.features(images).cpu().numpy())
+        logits.append(classifier(images).cpu().numpy())
+    return np.concatenate(feats), np.concatenate(logits)
+
+
+def attribute_skews(
+    labels: np.ndarray,
+    group: str = "Male",
+    attributes: tuple[str, ...] = ("Young", "Attractive", "Smiling", "Heavy_Makeup", "Wearing_Lipstick", "No_Beard"),
+) -> dict:
+    """Rate of the group and of each attribute within and outside the group, from labels ``(n, 40)``."""
+    g = labels[:, attribute_index(group)].astype(bool)
+    out: dict = {"n": int(len(labels)), f"rate_{group}": float(g.mean()), "by_group": {}}
+    for name in attributes:
+        col = labels[:, attribute_index(name)].astype(bool)
+        out["by_group"][name] = {
+            "overall": float(col.mean()),
+            f"{group}": float(col[g].mean()),
+            f"not_{group}": float(col[~g].mean()),
+        }
+    return out
+
+
+def evaluate(
+    data_root: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    generator_path: str | None = None,
+    classifier_path: str | None = None,
+    n_generated: int = 10_000,
+    seed: int = 0,
+    device: str | None = None,
+    cache_dir: str | None = None,
+) -> dict:
+    """Evaluate both models on the test split and return the metrics.
+
+    Writes ``metrics.json``, ``test_predictions.npz`` and ``samples.png`` into ``out_dir``.
+    """
+    from torchvision.utils import save_image
+
+    dev = pick_device(device)
+    gen, classifier = load_pretrained(dev, generator_path, classifier_path)
+    test = load_celeba(data_root, "test", cache_dir)
+    train = load_celeba(data_root, "train", cache_dir)
+    val = load_celeba(data_root, "val", cache_dir)
+    logits = predict_logits(classifier, test, dev)
+    clf = classification_metrics(logits, test.labels)
+
+    real = real_features(classifier, test, dev)
+    fake, fake_logits = generated_features_and_logits(gen, classifier, n_generated, seed)
+    real_rates = (logits > 0).mean(0)
+    fake_rates = (fake_logits > 0).mean(0)
+    metrics = {
+        "test_images": len(test),
+        "classifier": {**clf, "attributes": list(ATTRIBUTE_NAMES)},
+        "generator": {
+            "n_generated": n_generated,
+            "seed": seed,
+            "frechet_distance_penultimate": frechet_distance(real, fake),
+            "frechet_distance_real_val_vs_test": frechet_distance(real, real_features(classifier, val, dev)),
+            "mean_abs_attribute_rate_gap": float(np.abs(real_rates - fake_rates).mean()),
+            "predicted_rate_real": [float(r) for r in real_rates],
+            "predicted_rate_generated": [float(r) for r in fake_rates],
+        },
+        "data_skews_train_labels": attribute_skews(train.labels),
+        "data_skews_test_labels": attribute_skews(test.labels),
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    np.savez_compressed(
+        out / "test_predictions.npz", labels=test.labels.astype(np.uint8), predictions=(logits > 0).astype(np.uint8)
+    )
+    with torch.no_grad():
+        grid = gen(get_noise(64, gen.z_dim, dev, seed=seed))
+    save_image(grid * 0.5 + 0.5, out / "samples.png", nrow=8)
+    return metrics

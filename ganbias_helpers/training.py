@@ -1,0 +1,442 @@
+"""Train the course's classifier and generator on a CelebA folder, with checkpoints and resume.
+
+Both trainers write weights in the original course's format
+(``{"classifier": state_dict}`` and ``{"gen": state_dict}``), keep a checkpoint
+they can resume from after an interruption, and save a JSON report.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+from .attributes import N_ATTRIBUTES
+from .data import CelebASplit, load_celeba
+from .device import pick_device
+from .models import Z_DIM, Classifier, Generator, get_noise
+
+log = logging.getLogger("ganbias")
+
+
+def _save_atomic(obj: object, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(obj: object, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def _epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def augment(x: torch.Tensor, rng: torch.Generator, max_shift: int = 0) -> torch.Tensor:
+    """Random horizontal flips and (optionally) shifts of up to ``max_shift`` pixels."""
+    n = len(x)
+    flip = torch.rand(n, generator=rng, device="cpu") < 0.5
+    x = torch.where(flip.to(x.device)[:, None, None, None], x.flip(3), x)
+    if max_shift:
+        pad = F.pad(x, (max_shift,) * 4, mode="replicate")
+        dx, dy = torch.randint(0, 2 * max_shift + 1, (2, n), generator=rng).tolist()
+        size = x.shape[-1]
+        x = torch.stack([pad[i, :, dy[i] : dy[i] + size, dx[i] : dx[i] + size] for i in range(n)])
+    return x
+
+
+# --------------------------------------------------------------------------- classifier
+
+
+@dataclass
+class ClassifierConfig:
+    """Settings of a classifier run (saved in its checkpoint and report)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    max_shift: int = 4
+    seed: int = 0
+    max_steps: int | None = None  # stop early (tests, smoke runs)
+
+
+@torch.no_grad()
+def predict_logits(
+    classifier: Classifier, data: CelebASplit, device: torch.device, batch_size: int = 512
+) -> np.ndarray:
+    """Classifier logits for every image of a split, as a float32 array ``(n, 40)``."""
+    classifier.eval()
+    out = []
+    for start in range(0, len(data), batch_size):
+        x, _ = data.batch(slice(start, start + batch_size), device)
+        out.append(classifier(x).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, N_ATTRIBUTES), np.float32)
+
+
+def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, list[float] | float]:
+    """Per-attribute accuracy and balanced accuracy (predicting "present" when the logit > 0)."""
+    pred = logits > 0
+    truth = labels.astype(bool)
+    acc = (pred == truth).mean(0)
+    pos, neg = truth.sum(0), (~truth).sum(0)
+    tpr = np.where(pos > 0, (pred & truth).sum(0) / np.maximum(pos, 1), np.nan)
+    tnr = np.where(neg > 0, (~pred & ~truth).sum(0) / np.maximum(neg, 1), np.nan)
+    balanced = np.nanmean(np.stack([tpr, tnr]), axis=0)
+    majority = np.maximum(truth.mean(0), 1 - truth.mean(0))
+    return {
+        "mean_accuracy": float(acc.mean()),
+        "mean_balanced_accuracy": float(np.nanmean(balanced)),
+        "majority_class_accuracy": float(majority.mean()),
+        "accuracy": [float(a) for a in acc],
+        "balanced_accuracy": [float(b) for b in balanced],
+    }
+
+
+def calibrate_thresholds(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per attribute, the logit threshold that maximises accuracy on (validation) data."""
+    thresholds = np.zeros(logits.shape[1], dtype=np.float32)
+    for j in range(logits.shape[1]):
+        order = np.argsort(logits[:, j])
+        s, y = logits[order, j], labels[order, j].astype(np.int64)
+        # Threshold between s[k-1] and s[k]: predict positive for s >= s[k].
+        # correct(k) = negatives below k + positives from k on.
+        neg_below = np.concatenate([[0], np.cumsum(1 - y)])
+        pos_from = y.sum() - np.concatenate([[0], np.cumsum(y)])
+        k = int(np.argmax(neg_below + pos_from))
+        if k == 0:
+            thresholds[j] = s[0] - 1.0
+        elif k == len(s):
+            thresholds[j] = s[-1] + 1.0
+        else:
+            thresholds[j] = (s[k - 1] + s[k]) / 2
+    return thresholds
+
+
+def train_classifier(
+    data_root: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    config: ClassifierConfig | None = None,
+    device: str | None = None,
+    cache_dir: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train the 40-attribute classifier, resuming from ``out_dir/classifier_checkpoint.pt`` if present.
+
+    After training, each attribute's decision threshold is tuned on the validation split and
+    folded into the last layer's bias, so the saved model predicts with ``logit > 0``.
+    Writes ``pretrained_classifier.pth`` and ``classifier_report.json`` into ``out_dir``.
+    """
+    from tqdm.auto import tqdm
+
+    config = config or ClassifierConfig()
+    dev = pick_device(device)
+    out = Path(out_dir)
+    ckpt_path = out / "classifier_checkpoint.pt"
+    train = load_celeba(data_root, "train", cache_dir, limit, progress)
+    val = load_celeba(data_root, "val", cache_dir, limit, progress)
+    if len(train) == 0:
+        raise ValueError(f"no training images found in {data_root}")
+
+    torch.manual_seed(config.seed)
+    model = Classifier(n_classes=N_ATTRIBUTES).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    scheduled = config.epochs * steps_per_epoch  # the cosine schedule spans all epochs
+    total = scheduled if config.max_steps is None else min(scheduled, config.max_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, scheduled) / scheduled))
+    )
+    rng = torch.Generator().manual_seed(config.seed)
+    step, history = 0, []
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        sched.load_state_dict(ckpt["sched"])
+        rng.set_state(ckpt["rng"])
+        step, history = ckpt["step"], ckpt["history"]
+        log.info("resumed classifier training from %s at step %d", ckpt_path, step)
+
+    def checkpoint() -> None:
+        _save_atomic(
+            {
+                "model": model.state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "rng": rng.get_state(),
+                "step": step,
+                "history": history,
+                "config": asdict(config),
+            },
+            ckpt_path,
+        )
+
+    loss_fn = nn.BCEWithLogitsLoss()
+    bar = tqdm(total=total, initial=step, desc="classifier", unit="step", disable=not progress)
+    started = time.time()
+    while step < total:
+        epoch, within = divmod(step, steps_per_epoch)
+        order = _epoch_order(len(train), config.seed, epoch)
+        model.train()
+        running = []
+        for b in range(within, steps_per_epoch):
+            if step >= total:
+                break
+            idx = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
+            x, y = train.batch(idx, dev)
+            x = augment(x, rng, config.max_shift)
+            loss = loss_fn(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            running.append(loss.item())
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(running[-50:]):.4f}", epoch=epoch + 1)
+            if step % 200 == 0:
+                checkpoint()
+        val_acc = (
+            classification_metrics(predict_logits(model, val, dev), val.labels)["mean_accuracy"] if len(val) else None
+        )
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "step": step,
+                "train_loss": float(np.mean(running)) if running else None,
+                "val_mean_accuracy": val_acc,
+                "seconds": round(time.time() - started, 1),
+            }
+        )
+        log.info("classifier epoch %d: %s", epoch + 1, history[-1])
+        checkpoint()
+    bar.close()
+
+    report: dict = {
+        "config": asdict(config),
+        "device": str(dev),
+        "history": history,
+        "n_train": len(train),
+        "n_val": len(val),
+    }
+    if len(val):
+        val_logits = predict_logits(model, val, dev)
+        report["val_before_calibration"] = classification_metrics(val_logits, val.labels)["mean_accuracy"]
+        thresholds = calibrate_thresholds(val_logits, val.labels)
+        with torch.no_grad():
+            model.classifier[-1][0].bias -= torch.as_tensor(thresholds, device=dev)
+        report["thresholds"] = [float(t) for t in thresholds]
+        report["val_after_calibration"] = classification_metrics(predict_logits(model, val, dev), val.labels)[
+            "mean_accuracy"
+        ]
+    model.cpu().eval()
+    _save_atomic({"classifier": model.state_dict()}, out / "pretrained_classifier.pth")
+    _write_json(report, out / "classifier_report.json")
+    return report
+
+
+# --------------------------------------------------------------------------- generator
+
+
+class Critic(nn.Module):
+    """Spectral-norm convolutional critic for hinge-loss GAN training (no batch norm).
+
+    Four stride-2 convolutions (64 to 512 channels) take a 64x64 image to 4x4,
+    and a spectrally normalised linear layer gives one score per image.
+    """
+
+    def __init__(self, im_chan: int = 3, hidden_dim: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = [im_chan, hidden_dim, hidden_dim * 2, hidden_dim * 4, hidden_dim * 8]
+        for c_in, c_out in zip(channels[:-1], channels[1:]):
+            layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.1, inplace=True)]
+        self.body = nn.Sequential(*layers)
+        self.head = spectral_norm(nn.Linear(channels[-1] * 4 * 4, 1))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """One realness score per image, shape ``(n,)``."""
+        return self.head(self.body(image).flatten(1)).view(-1)
+
+
+@dataclass
+class GeneratorConfig:
+    """Settings of a generator run (saved in its checkpoint and report)."""
+
+    steps: int = 4000
+    batch_size: int = 64
+    lr_gen: float = 2e-4
+    lr_critic: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    ema_decay: float = 0.999
+    seed: int = 0
+    checkpoint_every: int = 100
+    sample_every: int = 500
+    bn_batches: int = 50  # batches of 256 used to recompute batch-norm statistics at the end
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(gen: Generator, n_batches: int = 50, batch_size: int = 256, seed: int = 0) -> None:
+    """Recompute the generator's batch-norm running statistics from fresh noise.
+
+    The averaged (EMA) weights never ran in training mode, so their stored
+    statistics would not match them; eval-mode images need matching ones.
+    """
+    device = next(gen.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    for m in gen.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the batches below
+    gen.train()
+    for _ in range(n_batches):
+        gen(get_noise(batch_size, gen.z_dim, device, generator=rng))
+    for m in gen.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.1
+    gen.eval()
+
+
+def train_generator(
+    data_root: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    config: GeneratorConfig | None = None,
+    device: str | None = None,
+    cache_dir: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train the DCGAN generator against a spectral-norm hinge critic, resuming if a checkpoint exists.
+
+    Uses all images of the train split. The shipped weights are an exponential
+    moving average of the generator's weights, with batch-norm statistics
+    recomputed at the end. Writes ``pretrained_celeba.pth``, sample grids and
+    ``generator_report.json`` into ``out_dir``; ``generator_checkpoint.pt`` holds
+    everything needed to continue (run the same command again, with more ``steps``).
+    """
+    from torchvision.utils import save_image
+    from tqdm.auto import tqdm
+
+    config = config or GeneratorConfig()
+    dev = pick_device(device)
+    out = Path(out_dir)
+    ckpt_path = out / "generator_checkpoint.pt"
+    train = load_celeba(data_root, "train", cache_dir, limit, progress)
+    if len(train) == 0:
+        raise ValueError(f"no training images found in {data_root}")
+
+    torch.manual_seed(config.seed)
+    gen = Generator(Z_DIM).to(dev)
+    critic = Critic().to(dev)
+    ema = copy.deepcopy(gen).requires_grad_(False)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr_gen, betas=config.betas)
+    opt_c = torch.optim.Adam(critic.parameters(), lr=config.lr_critic, betas=config.betas)
+    rng = torch.Generator().manual_seed(config.seed)
+    noise_rng = torch.Generator(device=dev).manual_seed(config.seed + 1)
+    fixed_noise = get_noise(64, Z_DIM, dev, seed=1234)
+    step, history = 0, []
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        gen.load_state_dict(ckpt["gen"])
+        critic.load_state_dict(ckpt["critic"])
+        ema.load_state_dict(ckpt["ema"])
+        opt_g.load_state_dict(ckpt["opt_g"])
+        opt_c.load_state_dict(ckpt["opt_c"])
+        rng.set_state(ckpt["rng"])
+        noise_rng.set_state(ckpt["noise_rng"].to(noise_rng.get_state().device))
+        step, history = ckpt["step"], ckpt["history"]
+        log.info("resumed generator training from %s at step %d", ckpt_path, step)
+
+    def checkpoint() -> None:
+        _save_atomic(
+            {
+                "gen": gen.state_dict(),
+                "critic": critic.state_dict(),
+                "ema": ema.state_dict(),
+                "opt_g": opt_g.state_dict(),
+                "opt_c": opt_c.state_dict(),
+                "rng": rng.get_state(),
+                "noise_rng": noise_rng.get_state(),
+                "step": step,
+                "history": history,
+                "config": asdict(config),
+            },
+            ckpt_path,
+        )
+
+    steps_per_epoch = max(1, len(train) // config.batch_size)
+    bar = tqdm(total=config.steps, initial=step, desc="generator", unit="step", disable=not progress)
+    started, losses = time.time(), []
+    gen.train()
+    while step < config.steps:
+        epoch, b = divmod(step, steps_per_epoch)
+        order = _epoch_order(len(train), config.seed, epoch)
+        idx = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
+        real, _ = train.batch(idx, dev)
+        real = augment(real, rng)
+        noise = get_noise(len(real), Z_DIM, dev, generator=noise_rng)
+
+        fake = gen(noise)
+        loss_c = F.relu(1 - critic(real)).mean() + F.relu(1 + critic(fake.detach())).mean()
+        opt_c.zero_grad(set_to_none=True)
+        loss_c.backward()
+        opt_c.step()
+
+        loss_g = -critic(fake).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+
+        with torch.no_grad():
+            for p_ema, p in zip(ema.parameters(), gen.parameters()):
+                p_ema.lerp_(p, 1 - config.ema_decay)
+            for b_ema, b_live in zip(ema.buffers(), gen.buffers()):
+                b_ema.copy_(b_live)
+        step += 1
+        losses.append((loss_c.item(), loss_g.item()))
+        bar.update(1)
+        bar.set_postfix(
+            critic=f"{np.mean([c for c, _ in losses[-50:]]):.3f}", gen=f"{np.mean([g for _, g in losses[-50:]]):.3f}"
+        )
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            history.append(
+                {
+                    "step": step,
+                    "critic_loss": float(np.mean([c for c, _ in losses])),
+                    "gen_loss": float(np.mean([g for _, g in losses])),
+                    "seconds": round(time.time() - started, 1),
+                }
+            )
+            losses = []
+            checkpoint()
+        if step % config.sample_every == 0 or step == config.steps:
+            ema.eval()
+            with torch.no_grad():
+                save_image(ema(fixed_noise) * 0.5 + 0.5, out / f"samples_step{step:06d}.png", nrow=8)
+    bar.close()
+
+    final = copy.deepcopy(ema)
+    recalibrate_batchnorm(final, n_batches=config.bn_batches, seed=config.seed)
+    final.cpu()
+    _save_atomic({"gen": final.state_dict()}, out / "pretrained_celeba.pth")
+    with torch.no_grad():
+        save_image(final(fixed_noise.cpu()) * 0.5 + 0.5, out / "samples_final.png", nrow=8)
+    report = {"config": asdict(config), "device": str(dev), "n_train": len(train), "history": history}
+    _write_json(report, out / "generator_report.json")
+    return report

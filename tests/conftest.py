@@ -1,0 +1,60 @@
+"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from ganbias_helpers.attributes import ATTRIBUTE_NAMES  # noqa: E402
+
+
+def make_tiny_celeba(
+    root: Path,
+    n_per_split: tuple[int, int, int] = (12, 4, 4),
+    missing: int = 2,
+    corrupt: int = 1,
+    size: tuple[int, int] = (78, 96),
+    seed: int = 0,
+) -> Path:
+    """Write a CelebA folder in the official layout with random faces-to-be.
+
+    ``missing`` rows are listed but have no image; ``corrupt`` train images are not JPEGs.
+    Images are ``size`` (w, h), so the course transform has real work to do.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    img_dir = root / "img_align_celeba"
+    img_dir.mkdir(parents=True)
+    total = sum(n_per_split) + missing
+    names = [f"{i:06d}.jpg" for i in range(1, total + 1)]
+    splits = [0] * (n_per_split[0] + missing) + [1] * n_per_split[1] + [2] * n_per_split[2]
+    labels = rng.choice([-1, 1], size=(total, 40))
+    lines = [str(total), " ".join(ATTRIBUTE_NAMES)]
+    lines += [name + "  " + " ".join(f"{v:2d}" for v in row) for name, row in zip(names, labels)]
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    (root / "list_eval_partition.txt").write_bytes("".join(f"{n} {s}\r\n" for n, s in zip(names, splits)).encode())
+    for i, name in enumerate(names):
+        if i < missing:
+            continue  # listed, but the image is absent
+        if missing <= i < missing + corrupt:
+            (img_dir / name).write_bytes(b"this is not a jpeg")
+            continue
+        pixels = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(img_dir / name, quality=90)
+    return root
+
+
+@pytest.fixture
+def tiny_celeba(tmp_path: Path) -> Path:
+    return make_tiny_celeba(tmp_path / "celeba")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GANBIAS_CACHE", str(tmp_path / "cache"))
