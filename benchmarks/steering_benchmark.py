@@ -29,27 +29,18 @@ def reference_loop(gen, classifier, noise, target_index, grad_steps):
     opt = torch.optim.Adam(classifier.parameters(), lr=0.01)
     fake_image_history = []
     classification_history = []
-    new_noise = noise.clone().requires_grad_()
-    starting_classifications = classifier(gen(new_noise)).cpu().detach()  # noqa: F841
-    for _ in range(grad_steps):
-        opt.zero_grad()
-        fake = gen(new_noise)
-        fake_image_history += [fake]
-        classifications = classifier(fake)
-        classification_history += [classifications.cpu().detach()]
-        fake_classes = classifications[:, target_index].mean()
-        fake_classes.backward()
-        new_noise.data += new_noise.grad / grad_steps
-    new_noise = noise.clone().requires_grad_()
-    for _ in range(grad_steps):
-        opt.zero_grad()
-        fake = gen(new_noise)
-        fake_image_history += [fake]
-        classifications = classifier(fake)
-        classification_history += [classifications.cpu().detach()]
-        fake_classes = classifications[:, target_index].mean()
-        fake_classes.backward()
-        new_noise.data -= new_noise.grad / grad_steps
+    starting_classifications = classifier(gen(noise.clone().requires_grad_())).cpu().detach()  # noqa: F841
+    for sign in (1, -1):  # the course wrote these two loops out in full; only += / -= differ
+        new_noise = noise.clone().requires_grad_()
+        for _ in range(grad_steps):
+            opt.zero_grad()  # clears the classifier's gradients, never the noise's
+            fake = gen(new_noise)
+            fake_image_history += [fake]  # keeps every batch and its autograd node
+            classifications = classifier(fake)
+            classification_history += [classifications.cpu().detach()]
+            fake_classes = classifications[:, target_index].mean()
+            fake_classes.backward()
+            new_noise.data += sign * new_noise.grad / grad_steps
     return torch.stack(classification_history), fake_image_history
 
 
