@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -73,6 +74,8 @@ class ClassifierConfig:
     max_shift: int = 4
     seed: int = 0
     max_steps: int | None = None  # stop early (tests, smoke runs)
+    init_from: str | None = None  # start from these weights (a checkpoint or a course-format file)
+    ema_decay: float | None = None  # if set, ship an exponential moving average of the weights
 
 
 @torch.no_grad()
@@ -162,11 +165,17 @@ def train_classifier(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, scheduled) / scheduled))
     )
+    if config.init_from:
+        start = torch.load(config.init_from, map_location=dev, weights_only=False)
+        model.load_state_dict(start.get("model", start.get("classifier", start)))
+    ema = copy.deepcopy(model).requires_grad_(False) if config.ema_decay else None
     rng = torch.Generator().manual_seed(config.seed)
     step, history = 0, []
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
         model.load_state_dict(ckpt["model"])
+        if ema is not None:
+            ema.load_state_dict(ckpt["ema"])
         opt.load_state_dict(ckpt["opt"])
         sched.load_state_dict(ckpt["sched"])
         rng.set_state(ckpt["rng"])
@@ -177,6 +186,7 @@ def train_classifier(
         _save_atomic(
             {
                 "model": model.state_dict(),
+                "ema": ema.state_dict() if ema is not None else None,
                 "opt": opt.state_dict(),
                 "sched": sched.state_dict(),
                 "rng": rng.get_state(),
@@ -206,14 +216,19 @@ def train_classifier(
             loss.backward()
             opt.step()
             sched.step()
+            if ema is not None:
+                _update_ema(ema, model, config.ema_decay)
             step += 1
             running.append(loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(running[-50:]):.4f}", epoch=epoch + 1)
             if step % 200 == 0:
                 checkpoint()
+        shipped = ema if ema is not None else model
         val_acc = (
-            classification_metrics(predict_logits(model, val, dev), val.labels)["mean_accuracy"] if len(val) else None
+            classification_metrics(predict_logits(shipped, val, dev), val.labels)["mean_accuracy"]
+            if len(val)
+            else None
         )
         history.append(
             {
@@ -228,6 +243,12 @@ def train_classifier(
         checkpoint()
     bar.close()
 
+    if ema is not None:
+        # The averaged weights never ran in training mode: recompute their batch-norm statistics.
+        order = _epoch_order(len(train), config.seed, 10**6)[: 100 * config.batch_size]
+        recompute_batchnorm(ema, (train.batch(order[i : i + config.batch_size], dev)[0]
+                                  for i in range(0, len(order), config.batch_size)))
+        model = ema
     report: dict = {
         "config": asdict(config),
         "device": str(dev),
@@ -291,26 +312,39 @@ class GeneratorConfig:
     bn_batches: int = 50  # batches of 256 used to recompute batch-norm statistics at the end
 
 
+def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), model.parameters()):
+            p_ema.lerp_(p, 1 - decay)
+        for b_ema, b_live in zip(ema.buffers(), model.buffers()):
+            b_ema.copy_(b_live)
+
+
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> None:
+    """Recompute a model's batch-norm running statistics as the plain average over ``inputs``.
+
+    Weights averaged over training (EMA) never ran in training mode, so their
+    stored statistics would not match them; eval-mode outputs need matching ones.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    model.train()
+    for x in inputs:
+        model(x)
+    for m in bns:
+        m.momentum = 0.1
+    model.eval()
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(gen: Generator, n_batches: int = 50, batch_size: int = 256, seed: int = 0) -> None:
-    """Recompute the generator's batch-norm running statistics from fresh noise.
-
-    The averaged (EMA) weights never ran in training mode, so their stored
-    statistics would not match them; eval-mode images need matching ones.
-    """
+    """Recompute the generator's batch-norm running statistics from fresh noise (see :func:`recompute_batchnorm`)."""
     device = next(gen.parameters()).device
     rng = torch.Generator(device=device).manual_seed(seed)
-    for m in gen.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average over the batches below
-    gen.train()
-    for _ in range(n_batches):
-        gen(get_noise(batch_size, gen.z_dim, device, generator=rng))
-    for m in gen.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.momentum = 0.1
-    gen.eval()
+    recompute_batchnorm(gen, (get_noise(batch_size, gen.z_dim, device, generator=rng) for _ in range(n_batches)))
 
 
 def train_generator(
@@ -403,11 +437,7 @@ def train_generator(
         loss_g.backward()
         opt_g.step()
 
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), gen.parameters()):
-                p_ema.lerp_(p, 1 - config.ema_decay)
-            for b_ema, b_live in zip(ema.buffers(), gen.buffers()):
-                b_ema.copy_(b_live)
+        _update_ema(ema, gen, config.ema_decay)
         step += 1
         losses.append((loss_c.item(), loss_g.item()))
         bar.update(1)

@@ -50,3 +50,18 @@ def test_generator_two_steps_then_resume(tiny_celeba, tmp_path):
     assert gen(torch.zeros(2, 64)).shape == (2, 3, 64, 64)
     assert (out / "samples_final.png").exists() and (out / "samples_step000004.png").exists()
     assert json.loads((out / "generator_report.json").read_text())["history"][-1]["step"] == 4
+
+
+def test_classifier_fine_tune_with_weight_averaging(tiny_celeba, tmp_path):
+    first = tmp_path / "first"
+    train_classifier(tiny_celeba, first, ClassifierConfig(epochs=1, batch_size=4), "cpu", progress=False)
+    config = ClassifierConfig(
+        epochs=1, batch_size=4, init_from=str(first / "classifier_checkpoint.pt"), ema_decay=0.5, seed=1
+    )
+    report = train_classifier(tiny_celeba, tmp_path / "tuned", config, "cpu", progress=False)
+    ckpt = _ckpt(tmp_path / "tuned" / "classifier_checkpoint.pt")
+    assert ckpt["ema"] is not None and report["config"]["ema_decay"] == 0.5
+    shipped = load_classifier(tmp_path / "tuned" / "pretrained_classifier.pth", "cpu")
+    # The shipped weights are the average, not the last step's (biases differ only by calibration).
+    assert not torch.equal(shipped.state_dict()["classifier.0.0.weight"], ckpt["model"]["classifier.0.0.weight"])
+    assert torch.equal(shipped.state_dict()["classifier.0.0.weight"], ckpt["ema"]["classifier.0.0.weight"])
