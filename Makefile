@@ -24,8 +24,8 @@ demo: $(STAMP)  ## the main job: steer the shipped generator toward "Male" and r
 test: $(STAMP)  ## the whole test suite (CPU only, no CelebA needed)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)  ## ruff over the package, the grader, tests and benchmarks
-	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks
+lint: $(STAMP)  ## ruff over the package, the grader, tests, benchmarks and scripts
+	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks scripts
 
 notebooks: $(STAMP)  ## regenerate the student release notebooks/ from solutions/
 	$(BIN)/nbgrader generate_assignment ganbias --force --no-db

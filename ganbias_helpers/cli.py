@@ -23,6 +23,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--epochs", type=int, default=10)
     c.add_argument("--lr", type=float, default=1e-3)
     c.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in all")
+    c.add_argument("--init-from", default=None, help="start from these weights (checkpoint or course-format file)")
+    c.add_argument("--ema", type=float, default=None, help="ship a moving average of the weights with this decay")
     g = which.add_parser("generator", parents=[common], help="train the DCGAN generator")
     g.add_argument("--steps", type=int, default=4000, help="total training steps (raise it to continue a run)")
     g.add_argument("--checkpoint-every", type=int, default=100)
@@ -35,7 +37,14 @@ def _run_train(args: argparse.Namespace) -> int:
     from .training import ClassifierConfig, GeneratorConfig, train_classifier, train_generator
 
     if args.model == "classifier":
-        config = ClassifierConfig(epochs=args.epochs, lr=args.lr, seed=args.seed, max_steps=args.max_steps)
+        config = ClassifierConfig(
+            epochs=args.epochs,
+            lr=args.lr,
+            seed=args.seed,
+            max_steps=args.max_steps,
+            init_from=args.init_from,
+            ema_decay=args.ema,
+        )
         if args.batch_size:
             config = replace(config, batch_size=args.batch_size)
         report = train_classifier(args.data, args.out, config, args.device, args.cache_dir, args.limit)
@@ -90,6 +99,34 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", default=None)
 
 
+def _add_grade(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("grade", help="grade student notebooks (sandboxed autograder; see autograder/)")
+    p.add_argument("submissions", nargs="+",
+                   help="notebook files or folders (a folder of notebooks is one student; a folder of folders, "
+                        "like nbgrader's submitted/, is one student per subfolder)")
+    p.add_argument("--out", required=True, help="folder for grades.csv, results/, feedback/ (and gradescope/)")
+    p.add_argument("--jobs", type=int, default=2, help="students graded in parallel (default 2)")
+    p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
+    p.add_argument("--gradescope", action="store_true", help="also write gradescope/<student>/results.json")
+    p.add_argument("--solutions", default=None, help="solution notebooks folder (default solutions/ganbias)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds one call of a student's function may take")
+    p.add_argument("--memory-mb", type=int, default=2048, help="memory a student's code may allocate (MB)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    from autograder.grading import discover, grade_batch
+    from autograder.sandbox import Limits
+
+    one = len(discover(args.submissions)) == 1  # a single student: a one-off child is quicker than a zygote
+    limits = Limits(call_timeout_s=args.timeout, memory_bytes=args.memory_mb * 2**20, use_zygote=not one)
+    summary = grade_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, gradescope=args.gradescope,
+                          limits=limits, solutions=args.solutions, progress=not args.no_progress)
+    print(summary.text())
+    print(f"grades in {args.out}/grades.csv, feedback in {args.out}/feedback/")
+    return 0 if all(g.status == "graded" for g in summary.grades) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ganbias`` command."""
     parser = argparse.ArgumentParser(prog="ganbias", description=__doc__)
@@ -98,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_train(sub)
     _add_evaluate(sub)
+    _add_grade(sub)
     return parser
 
 
@@ -127,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{m['generator']['frechet_distance_penultimate']:.3f}; results in {args.out}"
             )
             return 0
+        if args.command == "grade":
+            return _run_grade(args)
         if args.command == "demo":
             from .demo import run_demo
 

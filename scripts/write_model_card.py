@@ -1,7 +1,8 @@
 """Write ganbias_helpers/weights/MODEL_CARD.md from the measured reports (no number is typed by hand).
 
-    python scripts/write_model_card.py runs/evaluation/metrics.json runs/classifier/classifier_report.json \
-        runs/generator/generator_report.json
+Usage (scripts/finalize_weights.sh runs it)::
+
+    python scripts/write_model_card.py METRICS FIRST_CLASSIFIER_REPORT CLASSIFIER_REPORT GENERATOR_REPORT
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from ganbias_helpers.weights import CLASSIFIER_FILE, GENERATOR_FILE, WEIGHTS_DIR
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 
 
-def main(metrics_path: str, classifier_report: str, generator_report: str) -> None:
+def main(metrics_path: str, first_report: str, classifier_report: str, generator_report: str) -> None:
+    """Fill the template with the evaluation metrics and the training reports, and write the card."""
     m = json.loads(Path(metrics_path).read_text())
+    first = json.loads(Path(first_report).read_text())
     c = json.loads(Path(classifier_report).read_text())
     g = json.loads(Path(generator_report).read_text())
     clf, gen = m["classifier"], m["generator"]
@@ -32,17 +35,21 @@ def main(metrics_path: str, classifier_report: str, generator_report: str) -> No
         s = m[key]
         for attr, r in s["by_group"].items():
             skews.append(f"| {split} | {attr} | {r['overall']:.3f} | {r['Male']:.3f} | {r['not_Male']:.3f} |")
-    last = c["history"][-1]
     values = {
         "n_train": c["n_train"],
         "n_val": c["n_val"],
         "n_test": m["test_images"],
-        "clf_epochs": c["config"]["epochs"],
-        "clf_batch": c["config"]["batch_size"],
-        "clf_lr": c["config"]["lr"],
-        "clf_wd": c["config"]["weight_decay"],
-        "clf_shift": c["config"]["max_shift"],
-        "clf_minutes": round(last["seconds"] / 60),
+        "clf_epochs": first["config"]["epochs"],
+        "clf_batch": first["config"]["batch_size"],
+        "clf_lr": first["config"]["lr"],
+        "clf_wd": first["config"]["weight_decay"],
+        "clf_shift": first["config"]["max_shift"],
+        "val_first": f"{first['history'][-1]['val_mean_accuracy']:.4f}",
+        "ft_epochs": c["config"]["epochs"],
+        "ft_lr": c["config"]["lr"],
+        "ft_ema": c["config"]["ema_decay"],
+        "ft_seed": c["config"]["seed"],
+        "clf_minutes": round((first["history"][-1]["seconds"] + c["history"][-1]["seconds"]) / 60),
         "val_before": f"{c['val_before_calibration']:.4f}",
         "val_after": f"{c['val_after_calibration']:.4f}",
         "mean_acc": f"{clf['mean_accuracy']:.4f}",
@@ -68,4 +75,4 @@ def main(metrics_path: str, classifier_report: str, generator_report: str) -> No
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
