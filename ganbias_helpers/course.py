@@ -1,0 +1,99 @@
+"""What the course notebooks share: the steering experiment's size on this machine, and running notebooks headless."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import torch
+
+from .device import on_gpu
+
+#: The original course's experiment size (on a GPU).
+GPU_IMAGES, GPU_STEPS = 256, 30
+#: A lighter size that keeps each notebook under a minute on a laptop CPU.
+CPU_IMAGES, CPU_STEPS = 64, 15
+
+
+@dataclass(frozen=True)
+class ExperimentSize:
+    """How many noise vectors to steer and how many steps to take in each direction."""
+
+    n_images: int
+    steps: int
+
+
+def experiment_size(device: torch.device | str, verbose: bool = True) -> ExperimentSize:
+    """The steering experiment's size for ``device``: the course's on a GPU, lighter on a CPU.
+
+    Args:
+        device: Where the models run.
+        verbose: On a CPU, print a note saying what runs lighter and how to change it.
+
+    Returns:
+        The size to use.
+    """
+    if on_gpu(device):
+        return ExperimentSize(GPU_IMAGES, GPU_STEPS)
+    if verbose:
+        print(
+            f"Note: no GPU found, so this notebook steers {CPU_IMAGES} images for {CPU_STEPS} steps each way "
+            f"(the course's full size, used on a GPU, is {GPU_IMAGES} images and {GPU_STEPS} steps). "
+            "The numbers will be a little noisier; the kind of finding is the same. "
+            "To run the full size anyway, set n_images, steps = 256, 30 before steering."
+        )
+    return ExperimentSize(CPU_IMAGES, CPU_STEPS)
+
+
+#: The matplotlib backend Jupyter uses, so figures come back as images when a notebook runs headless.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def run_notebook(
+    path: str | os.PathLike,
+    workdir: str | os.PathLike | None = None,
+    timeout: int = 600,
+    kernel_name: str = "python3",
+) -> tuple[nbformat.NotebookNode, float]:
+    """Execute a notebook top to bottom, headless, and return it with its outputs and the seconds it took.
+
+    The notebook file itself is left untouched: it is read, run in memory, and returned.
+    Figures are produced as in Jupyter (inline PNG outputs), whatever ``MPLBACKEND`` is set to here.
+
+    Args:
+        path: The ``.ipynb`` file.
+        workdir: The kernel's working directory (default: the notebook's folder). Anything the
+            notebook writes lands there.
+        timeout: Seconds allowed per cell.
+        kernel_name: The Jupyter kernel to run it with.
+
+    Returns:
+        ``(notebook, seconds)``.
+
+    Raises:
+        nbclient.exceptions.CellExecutionError: If a cell raises an error.
+    """
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    cwd = Path(workdir) if workdir is not None else path.parent
+    env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(cwd)}})
+    started = time.perf_counter()
+    client.execute(env=env)
+    return nb, time.perf_counter() - started
+
+
+def image_outputs(nb: nbformat.NotebookNode) -> int:
+    """How many image outputs (PNG or SVG) the code cells of an executed notebook hold."""
+    return sum(
+        1
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if {"image/png", "image/svg+xml"} & set(output.get("data", {}))
+    )

@@ -1,0 +1,380 @@
+"""The course notebooks: they run, they are valid nbgrader notebooks, and the release matches the solutions.
+
+* every solution notebook executes headless on CPU, top to bottom, with no error and at least one figure,
+  and passes nbgrader's validation (both from one run of nbgrader's own validator);
+* ``nbgrader generate_assignment`` regenerates exactly the student notebooks in ``notebooks/ganbias``;
+* ``nbgrader validate`` fails on every untouched student notebook;
+* the student notebooks hold no solution code and no hidden tests;
+* grade ids are unique across the assignment, metadata is nbgrader schema 3, and the graded
+  functions, their grade ids and points follow the contract the autograder relies on.
+
+Notebooks are always copied to a temporary folder before they run: nothing is written into
+``solutions/`` or ``notebooks/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ganbias_helpers.course import INLINE_BACKEND, image_outputs
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "ganbias"
+SOLUTIONS = ROOT / "solutions" / ASSIGNMENT
+RELEASE = ROOT / "notebooks" / ASSIGNMENT
+NOTEBOOKS = [
+    "01_models.ipynb",
+    "02_steering.ipynb",
+    "03_covariance.ipynb",
+    "04_fairness.ipynb",
+    "05_sources_of_bias.ipynb",
+    "06_mitigation.ipynb",
+]
+
+# The graded functions: notebook -> {grade_id (= function name): points}. Shared with the autograder.
+CONTRACT = {
+    "01_models.ipynb": {"describe_face": 0},  # practice exercise, 0 points (makes validate fail on the release)
+    "02_steering.ipynb": {"steering_step": 2},
+    "03_covariance.ipynb": {
+        "covariance_matrix_from_examples": 1,
+        "get_top_magnitude_indices": 1,
+        "remove_from_list": 1,
+        "get_top_covariances": 2,
+    },
+    "04_fairness.ipynb": {"demographic_parity_gap": 1, "equalized_odds_gap": 1, "equal_opportunity_gap": 1},
+    "05_sources_of_bias.ipynb": {"per_class_recall": 1, "inverse_frequency_weights": 1},
+    "06_mitigation.ipynb": {"project_out": 1, "conditional_steering_step": 2},
+}
+# Ungraded answer cells (warm-ups): answer cells with no test cell of their own.
+UNGRADED_ANSWERS = {"04_fairness.ipynb": {"warmup_parity", "warmup_odds"}}
+
+SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def nbgrader_meta(cell: nbformat.NotebookNode) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def nbgrader(*args: str, cwd: Path, timeout: int = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def course_copy(tmp_path: Path, folder: Path) -> Path:
+    """Copy a notebook folder and the repository's nbgrader_config.py into a temporary course folder."""
+    dest = tmp_path / "course"
+    shutil.copytree(folder, dest / folder.relative_to(ROOT))
+    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    return dest
+
+
+# --------------------------------------------------------------------------- structure (fast)
+
+
+def test_the_six_notebooks_exist() -> None:
+    assert sorted(p.name for p in SOLUTIONS.glob("*.ipynb")) == NOTEBOOKS
+    assert sorted(p.name for p in RELEASE.glob("*.ipynb")) == NOTEBOOKS
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solution_notebooks_are_stored_without_outputs(name: str) -> None:
+    nb = read(SOLUTIONS / name)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{name}: clear outputs before committing"
+
+
+def test_grade_ids_are_unique_and_metadata_is_schema_3() -> None:
+    seen: dict[str, str] = {}
+    for name in NOTEBOOKS:
+        for folder in (SOLUTIONS, RELEASE):
+            for cell in read(folder / name).cells:
+                meta = nbgrader_meta(cell)
+                assert meta, f"{folder.name}/{name}: a cell without nbgrader metadata: {cell.source[:60]!r}"
+                assert meta["schema_version"] == 3
+                assert meta["grade_id"], f"{name}: empty grade_id"
+                if meta["grade"]:
+                    assert "points" in meta and meta["points"] >= 0
+                    assert meta["locked"], f"{name}: graded test cell {meta['grade_id']} must be locked"
+        for cell in read(SOLUTIONS / name).cells:
+            gid = nbgrader_meta(cell)["grade_id"]
+            assert gid not in seen, f"grade_id {gid!r} appears in {seen.get(gid)} and {name}"
+            seen[gid] = name
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_graded_functions_follow_the_contract(name: str) -> None:
+    cells = read(SOLUTIONS / name).cells
+    answers = {nbgrader_meta(c)["grade_id"]: i for i, c in enumerate(cells) if nbgrader_meta(c)["solution"]}
+    tests = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in cells if nbgrader_meta(c)["grade"]}
+    expected = CONTRACT[name]
+    assert set(answers) == set(expected) | UNGRADED_ANSWERS.get(name, set())
+    assert tests == {f"test_{fn}": points for fn, points in expected.items()}
+    for fn in expected:
+        answer = cells[answers[fn]]
+        assert answer.cell_type == "code" and not nbgrader_meta(answer)["grade"]
+        assert re.search(rf"^def {fn}\(", answer.source, re.M), f"cell {fn} must define the function {fn}"
+        assert SOLUTION_BLOCK.search(answer.source), f"cell {fn} needs a BEGIN/END SOLUTION block"
+        test_cell = cells[answers[fn] + 1]
+        assert nbgrader_meta(test_cell)["grade_id"] == f"test_{fn}", f"the test of {fn} must follow it directly"
+        assert HIDDEN_BLOCK.search(test_cell.source), f"test_{fn} needs hidden tests"
+        assert "assert" in test_cell.source.split("### BEGIN HIDDEN TESTS")[0], f"test_{fn} needs visible checks"
+        assert "print(" in test_cell.source.split("### END HIDDEN TESTS")[1], f"test_{fn} should print a success line"
+
+
+def test_graded_signatures() -> None:
+    signatures = {
+        "steering_step": "gen, classifier, noise, target_index, step_size=0.1, direction=1",
+        "covariance_matrix_from_examples": "examples",
+        "get_top_magnitude_indices": "values",
+        "remove_from_list": "indices, index_to_remove",
+        "get_top_covariances": "classification_changes, target_index, top_n=10",
+        "demographic_parity_gap": "y_true, y_pred, group",
+        "equalized_odds_gap": "y_true, y_pred, group",
+        "equal_opportunity_gap": "y_true, y_pred, group",
+        "per_class_recall": "y_true, y_pred, n_classes",
+        "inverse_frequency_weights": "labels, n_classes",
+        "project_out": "direction, other",
+        "conditional_steering_step": "gen, classifier, noise, target_index, hold_index, step_size=0.1, direction=1",
+    }
+    sources = "\n".join(c.source for name in NOTEBOOKS for c in read(SOLUTIONS / name).cells)
+    for fn, args in signatures.items():
+        assert f"def {fn}({args}):" in sources, f"{fn} must keep the signature ({args})"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_release_has_no_solutions_or_hidden_tests(name: str) -> None:
+    source_cells = {nbgrader_meta(c)["grade_id"]: c for c in read(SOLUTIONS / name).cells}
+    text = json.dumps(read(RELEASE / name))
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text, f"{name}: the release still contains {marker!r}"
+    for cell in read(RELEASE / name).cells:
+        meta = nbgrader_meta(cell)
+        original = source_cells[meta["grade_id"]]
+        if meta["solution"]:
+            assert "raise NotImplementedError()" in cell.source
+            for block in SOLUTION_BLOCK.findall(original.source):
+                for line in block.splitlines():
+                    if line.strip() and not line.strip().startswith("#"):
+                        assert line.strip() not in cell.source, f"{name}: solution line leaked: {line.strip()!r}"
+        if meta["grade"]:
+            for block in HIDDEN_BLOCK.findall(original.source):
+                for line in block.splitlines():
+                    if line.strip():
+                        assert line not in cell.source.splitlines(), f"{name}: hidden test leaked: {line!r}"
+
+
+def test_release_is_what_nbgrader_generates(tmp_path: Path) -> None:
+    course = course_copy(tmp_path, SOLUTIONS)
+    result = nbgrader("generate_assignment", ASSIGNMENT, "--no-db", "--force", cwd=course, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    generated = course / "notebooks" / ASSIGNMENT
+    assert sorted(p.name for p in generated.iterdir()) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        fresh = json.loads((generated / name).read_text())
+        shipped = json.loads((RELEASE / name).read_text())
+        assert fresh == shipped, (
+            f"notebooks/{ASSIGNMENT}/{name} is out of date: regenerate it with "
+            f"'nbgrader generate_assignment {ASSIGNMENT} --force --no-db' from the repository root"
+        )
+    assert not (course / "gradebook.db").exists()
+
+
+# --------------------------------------------------------------------------- execution (slow)
+
+
+def validate_solution(path: Path) -> tuple[dict, nbformat.NotebookNode]:
+    """Run nbgrader's own validation (what ``nbgrader validate`` does) and keep the executed notebook.
+
+    One execution serves two checks: the validation verdict, and the outputs (errors, figures).
+    The cell timeout comes from the repository's nbgrader_config.py.
+    """
+    from nbgrader.validator import Validator
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+
+    class CapturingValidator(Validator):
+        executed: nbformat.NotebookNode | None = None
+
+        def _preprocess(self, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+            nb = super()._preprocess(nb)
+            CapturingValidator.executed = nb
+            return nb
+
+    validator = CapturingValidator(config=config)
+    results = validator.validate(str(path))
+    assert CapturingValidator.executed is not None
+    return results, CapturingValidator.executed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solution_notebook_runs_headless_validates_and_draws(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CELEBA_DIR", raising=False)  # notebook 1's optional training must not start here
+    monkeypatch.setenv("MPLBACKEND", INLINE_BACKEND)  # figures as inline images, as in Jupyter
+    copy = tmp_path / name
+    shutil.copy(SOLUTIONS / name, copy)
+    results, nb = validate_solution(copy)
+    errors = [f"{o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors, f"{name} raised: {errors}"
+    assert results == {}, f"nbgrader validate should pass on the solution {name}: {results}"
+    assert image_outputs(nb) >= 1, f"{name} produced no figure"
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_fails_on_every_untouched_release_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CELEBA_DIR", raising=False)
+    release = course_copy(tmp_path, RELEASE)  # with nbgrader_config.py, so its cell timeout applies
+    result = nbgrader("validate", *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS), cwd=release)
+    out = result.stdout + result.stderr
+    assert out.count("VALIDATION FAILED") == len(NOTEBOOKS), f"all must fail:\n{out[-3000:]}"
+    assert "Success!" not in out
+    assert "NotImplementedError" in out
+
+
+# --------------------------------------------------------------------------- the solutions' functions (fast)
+
+
+def solution_namespace(name: str) -> dict:
+    """Define the graded functions of one solution notebook (only their cells) in a fresh namespace."""
+    import numpy as np
+    import torch
+
+    namespace: dict = {"np": np, "torch": torch}
+    for cell in read(SOLUTIONS / name).cells:
+        meta = nbgrader_meta(cell)
+        if meta["solution"] and meta["grade_id"] in CONTRACT[name]:
+            exec(compile(cell.source, f"{name}:{meta['grade_id']}", "exec"), namespace)
+    return namespace
+
+
+def test_fairness_gaps_equal_fairlearn() -> None:
+    import numpy as np
+    from fairlearn.metrics import (
+        demographic_parity_difference,
+        equal_opportunity_difference,
+        equalized_odds_difference,
+    )
+
+    ns = solution_namespace("04_fairness.ipynb")
+    pairs = [
+        (ns["demographic_parity_gap"], demographic_parity_difference),
+        (ns["equalized_odds_gap"], equalized_odds_difference),
+        (ns["equal_opportunity_gap"], equal_opportunity_difference),
+    ]
+    rng = np.random.default_rng(0)
+    cases = []
+    for n, k in [(30, 2), (400, 3), (2000, 5)]:
+        cases.append((rng.integers(0, 2, n), rng.integers(0, 2, n), rng.integers(0, k, n)))
+        cases.append((rng.integers(0, 2, n), rng.integers(0, 2, n), rng.choice(["a", "b", "c"][: min(k, 3)], n)))
+    # a group with no true positives: fairlearn counts its undefined rate as 0, and so do we
+    cases.append((np.array([0, 0, 1, 1, 0, 1]), np.array([1, 0, 1, 0, 0, 1]), np.array([0, 0, 1, 1, 1, 1])))
+    for mine, theirs in pairs:
+        for y_true, y_pred, group in cases:
+            expected = theirs(y_true, y_pred, sensitive_features=group)
+            assert np.isclose(mine(y_true, y_pred, group), expected), (mine.__name__, expected)
+            assert np.isclose(mine(list(y_true), list(y_pred), list(group)), expected)
+
+
+def test_sources_of_bias_functions_equal_sklearn() -> None:
+    import numpy as np
+    import torch
+    from sklearn.metrics import recall_score
+    from sklearn.utils.class_weight import compute_class_weight
+
+    ns = solution_namespace("05_sources_of_bias.ipynb")
+    rng = np.random.default_rng(1)
+    for n, k in [(10, 2), (300, 4)]:
+        y_true, y_pred = rng.integers(0, k, n), rng.integers(0, k, n)
+        y_true[:k] = np.arange(k)
+        expected = recall_score(y_true, y_pred, labels=list(range(k)), average=None, zero_division=0)
+        assert np.allclose(ns["per_class_recall"](y_true, y_pred, k), expected)
+        weights = ns["inverse_frequency_weights"](torch.from_numpy(y_true), k)
+        assert weights.dtype == torch.float32
+        assert torch.allclose(weights, torch.tensor(compute_class_weight("balanced", classes=np.arange(k), y=y_true),
+                                                    dtype=torch.float32))
+    assert ns["per_class_recall"]([0, 0], [0, 1], 3).tolist() == [0.5, 0.0, 0.0]
+    assert ns["inverse_frequency_weights"]([1, 1], 3).tolist() == pytest.approx([0.0, 1 / 3, 0.0])  # N / (K * n_c)
+
+
+def test_covariance_and_projection_functions_equal_the_helpers() -> None:
+    import numpy as np
+    import torch
+
+    from ganbias_helpers.steering import covariance_matrix, top_covariances
+    from ganbias_helpers.steering import project_out as reference_project_out
+
+    ns = solution_namespace("03_covariance.ipynb")
+    changes = np.random.default_rng(2).normal(size=(8, 16, 40)) @ np.random.default_rng(3).normal(size=(40, 40))
+    assert np.allclose(ns["covariance_matrix_from_examples"](changes), covariance_matrix(changes))
+    for target in (0, 20, 39):
+        for data in (changes, torch.from_numpy(changes)):
+            indices, covs = ns["get_top_covariances"](data, target, top_n=10)
+            ref_indices, ref_covs = top_covariances(changes, target, top_n=10)
+            assert np.asarray(indices).tolist() == ref_indices.tolist()
+            assert np.allclose(np.asarray(covs, dtype=float), ref_covs)
+    values = [3.0, -5.0, 0.5]
+    assert ns["get_top_magnitude_indices"](values).tolist() == [1, 0, 2]
+    original = np.array([4, 20, 7])
+    assert ns["remove_from_list"](original, 20).tolist() == [4, 7] and original.tolist() == [4, 20, 7]
+
+    project_out = solution_namespace("06_mitigation.ipynb")["project_out"]
+    a, b = torch.randn(6, 64, generator=torch.Generator().manual_seed(4)), torch.randn(6, 64)
+    assert torch.allclose(project_out(a, b), reference_project_out(a, b), atol=1e-6)
+
+
+def test_steering_steps_equal_the_helpers() -> None:
+    import torch
+
+    from ganbias_helpers import Z_DIM, get_noise
+    from ganbias_helpers.steering import steering_step
+    from ganbias_helpers.weights import load_pretrained
+
+    gen, classifier = load_pretrained("cpu")
+    noise = get_noise(3, Z_DIM, "cpu", seed=0)
+    step = solution_namespace("02_steering.ipynb")["steering_step"]
+    ns6 = solution_namespace("06_mitigation.ipynb")
+    for direction in (1, -1):
+        mine = step(gen, classifier, noise, 20, 0.2, direction)
+        ref = steering_step(gen, classifier, noise, 20, 0.2, direction)
+        assert torch.allclose(mine[0], ref[0], atol=1e-5) and torch.allclose(mine[1], ref[1], atol=1e-5)
+        mine = ns6["conditional_steering_step"](gen, classifier, noise, 20, 36, 0.2, direction)
+        ref = steering_step(gen, classifier, noise, 20, 0.2, direction, hold_indices=[36])
+        assert torch.allclose(mine[0], ref[0], atol=1e-5) and torch.allclose(mine[1], ref[1], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import make_tiny_celeba
+
+    from ganbias_helpers.course import run_notebook
+
+    monkeypatch.setenv("CELEBA_DIR", str(make_tiny_celeba(tmp_path / "celeba")))
+    copy = tmp_path / "01_models.ipynb"
+    shutil.copy(SOLUTIONS / "01_models.ipynb", copy)
+    nb, _ = run_notebook(copy, workdir=tmp_path)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "Now using your own classifier" in text
+    assert (tmp_path / "my_classifier" / "pretrained_classifier.pth").exists()
