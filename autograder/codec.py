@@ -1,0 +1,204 @@
+"""A data-only wire format for what the sandboxed child returns.
+
+The parent never unpickles anything the child sends: a student's object could run
+code in the grader when unpickled. The child turns its results into JSON plus raw
+array bytes; the parent rebuilds numpy arrays and torch tensors from a fixed list of
+numeric dtypes and refuses everything else. (Parent-to-child traffic is pickled: the
+child trusts the grader, not the other way round.)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Largest message the parent accepts (bytes).
+MAX_MESSAGE_BYTES = 64 * 2**20
+MAX_DEPTH = 8
+MAX_ITEMS = 10_000
+MAX_STR = 2_000
+
+_NUMPY_DTYPES = {
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "complex64", "complex128",
+}
+_TORCH_DTYPES = {
+    "torch.bool": "bool", "torch.int8": "int8", "torch.int16": "int16", "torch.int32": "int32",
+    "torch.int64": "int64", "torch.uint8": "uint8", "torch.float16": "float16", "torch.float32": "float32",
+    "torch.float64": "float64", "torch.bfloat16": "float32", "torch.complex64": "complex64",
+    "torch.complex128": "complex128",
+}
+
+
+class DecodeError(ValueError):
+    """The child's message is not in the expected format."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Stands for one of the pretrained models in a call's arguments; the child substitutes a fresh copy.
+
+    Attributes:
+        which: ``"gen"`` or ``"classifier"``.
+    """
+
+    which: str
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value of a type the wire format does not carry (only its type name and a short repr)."""
+
+    type_name: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        return {"t": "other", "type": "too large or too deeply nested", "repr": ""}
+    if obj is None or isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int) and type(obj) is int:
+        return obj if abs(obj) < 2**63 else {"t": "other", "type": "int", "repr": "a very large int"}
+    if type(obj) is float:
+        return obj if math.isfinite(obj) else {"t": "float", "v": repr(obj)}
+    if type(obj) is str:
+        return {"t": "str", "v": obj[:MAX_STR]}
+    if type(obj) in (list, tuple):
+        return {"t": type(obj).__name__, "v": [_encode(v, blobs, depth + 1, budget) for v in obj[:MAX_ITEMS]]}
+    if type(obj) is dict:
+        items = list(obj.items())[:MAX_ITEMS]
+        return {"t": "dict", "v": [[_encode(k, blobs, depth + 1, budget), _encode(v, blobs, depth + 1, budget)]
+                                   for k, v in items]}
+    try:
+        import torch
+
+        if type(obj) is torch.Tensor or type(obj) is torch.nn.Parameter:
+            dtype = str(obj.dtype)
+            if dtype in _TORCH_DTYPES:
+                t = obj.detach().cpu().resolve_conj()
+                arr = (t.float() if obj.dtype == torch.bfloat16 else t).numpy()
+                blobs.append(np.ascontiguousarray(arr).tobytes())
+                return {"t": "torch", "dtype": dtype, "np": _TORCH_DTYPES[dtype], "shape": list(arr.shape),
+                        "b": len(blobs) - 1, "grad": bool(obj.requires_grad)}
+    except Exception as err:  # a tensor that cannot be read back (meta, sparse...)
+        return {"t": "other", "type": type(obj).__name__, "repr": f"unreadable tensor: {err}"[:MAX_STR]}
+    if type(obj) is np.ndarray and obj.dtype.name in _NUMPY_DTYPES:
+        blobs.append(np.ascontiguousarray(obj).tobytes())
+        return {"t": "nd", "dtype": obj.dtype.name, "shape": list(obj.shape), "b": len(blobs) - 1}
+    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy" and obj.dtype.name in _NUMPY_DTYPES:
+        blobs.append(np.asarray(obj).tobytes())
+        return {"t": "npscalar", "dtype": obj.dtype.name, "b": len(blobs) - 1}
+    try:
+        text = repr(obj)[:200]
+    except Exception:  # a repr that raises
+        text = ""
+    return {"t": "other", "type": type(obj).__name__[:100], "repr": text}
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """Encode a message (JSON-able dict whose values may hold arrays and tensors) into bytes.
+
+    Runs in the child.
+    """
+    blobs: list[bytes] = []
+    header = json.dumps({k: _encode(v, blobs, 0, [MAX_ITEMS]) for k, v in message.items()}).encode()
+    sizes = [len(b) for b in blobs]
+    head = json.dumps({"h": len(header), "sizes": sizes}).encode()
+    return struct.pack("<I", len(head)) + head + header + b"".join(blobs)
+
+
+def _decode(node: Any, blobs: list[bytes], depth: int) -> Any:
+    if depth > MAX_DEPTH + 2:
+        raise DecodeError("nested too deeply")
+    if node is None or isinstance(node, (bool, int, float)):
+        return node
+    if not isinstance(node, dict) or not isinstance(node.get("t"), str):
+        raise DecodeError("unexpected node")
+    t = node["t"]
+    if t == "str":
+        return str(node.get("v", ""))[:MAX_STR]
+    if t == "float":
+        return float(node["v"]) if node["v"] in ("nan", "inf", "-inf") else math.nan
+    if t in ("list", "tuple"):
+        items = [_decode(v, blobs, depth + 1) for v in node.get("v", [])[:MAX_ITEMS]]
+        return items if t == "list" else tuple(items)
+    if t == "dict":
+        out = {}
+        for pair in node.get("v", [])[:MAX_ITEMS]:
+            key = _decode(pair[0], blobs, depth + 1)
+            out[key if isinstance(key, (str, int, float, bool, type(None), tuple)) else repr(key)] = _decode(
+                pair[1], blobs, depth + 1)
+        return out
+    if t in ("nd", "torch", "npscalar"):
+        name = node["np"] if t == "torch" else node["dtype"]
+        if name not in _NUMPY_DTYPES:
+            raise DecodeError(f"dtype {name!r} not allowed")
+        index = node.get("b")
+        if not isinstance(index, int) or not 0 <= index < len(blobs):
+            raise DecodeError("bad blob index")
+        arr = np.frombuffer(blobs[index], dtype=np.dtype(name)).copy()
+        if t == "npscalar":
+            if arr.size != 1:
+                raise DecodeError("bad scalar")
+            return arr[0]
+        shape = node.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape) \
+                or len(shape) > 32 or math.prod(shape) != arr.size:
+            raise DecodeError("bad shape")
+        arr = arr.reshape(shape)
+        if t == "nd":
+            return arr
+        import torch
+
+        tensor = torch.from_numpy(arr)
+        if node.get("dtype") == "torch.bfloat16":
+            tensor = tensor.to(torch.bfloat16)
+        if node.get("grad") is True and tensor.is_floating_point():
+            tensor.requires_grad_(True)  # only a flag: the student's graph stays in the child
+        return tensor
+    if t == "other":
+        return Opaque(str(node.get("type", "object"))[:100], str(node.get("repr", ""))[:200])
+    raise DecodeError(f"unknown node type {t!r}")
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """Decode one message from the child. Runs in the parent; never executes anything.
+
+    Raises:
+        DecodeError: If the bytes are not a well-formed message.
+    """
+    try:
+        (n,) = struct.unpack_from("<I", data, 0)
+        head = json.loads(data[4:4 + n])
+        h, sizes = int(head["h"]), [int(s) for s in head["sizes"]]
+        pos = 4 + n
+        header = json.loads(data[pos:pos + h])
+        pos += h
+        blobs = []
+        for size in sizes:
+            if size < 0 or pos + size > len(data):
+                raise DecodeError("truncated message")
+            blobs.append(data[pos:pos + size])
+            pos += size
+        if not isinstance(header, dict):
+            raise DecodeError("header is not an object")
+        return {str(k): _decode(v, blobs, 0) for k, v in header.items()}
+    except DecodeError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, struct.error, RecursionError) as err:
+        raise DecodeError(f"malformed message ({type(err).__name__})") from err
+
+
+def frame(payload: bytes) -> bytes:
+    """Prefix a payload with its length for the result pipe."""
+    return struct.pack("<Q", len(payload)) + payload
