@@ -9,12 +9,68 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from ganbias_helpers.attributes import ATTRIBUTE_NAMES
 from ganbias_helpers.weights import CLASSIFIER_FILE, GENERATOR_FILE, WEIGHTS_DIR, shipped_checksums
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
+
+
+def _cli(report_path: str, report: dict) -> str:
+    """The ``ganbias train classifier`` command that wrote ``report`` (its folder is the report's)."""
+    cfg = report["config"]
+    out = Path(report_path).parent
+    cmd = f"ganbias train classifier --data CELEBA_DIR --out {out} --epochs {cfg['epochs']} --lr {cfg['lr']}"
+    if cfg.get("init_from"):
+        cmd += f" \\\n    --init-from {cfg['init_from']}"
+    if cfg.get("ema_decay"):
+        cmd += f" --ema {cfg['ema_decay']}"
+    return cmd + f" --seed {cfg['seed']}"
+
+
+def _run_text(report: dict) -> str:
+    cfg = report["config"]
+    text = (
+        f"AdamW (lr {cfg['lr']}, weight decay {cfg['weight_decay']}), cosine schedule over {cfg['epochs']} epochs, "
+        f"batch {cfg['batch_size']}, horizontal flips and shifts of up to {cfg['max_shift']} pixels, "
+        "binary cross-entropy over the 40 attributes"
+    )
+    if cfg.get("init_from"):
+        text = f"starting from the weights of the run above, {text}"
+    if cfg.get("ema_decay"):
+        text += (
+            f", keeping an exponential moving average of the weights (decay {cfg['ema_decay']}) whose "
+            "batch-norm statistics were recomputed on 100 training batches at the end"
+        )
+    return text
+
+
+def classifier_recipe(first_path: str, first: dict, last_path: str, last: dict) -> dict[str, str]:
+    """The classifier's recipe paragraph and commands, for one training run or a run and its fine-tuning."""
+    one_run = Path(first_path).resolve() == Path(last_path).resolve()
+    runs = [(last_path, last)] if one_run else [(first_path, first), (last_path, last)]
+    minutes = round(sum(r["history"][-1]["seconds"] for _, r in runs) / 60)
+    if one_run:
+        recipe = f"Classifier, in one run: {_run_text(last)}."
+    else:
+        recipe = (
+            f"Classifier, in two runs: first {_run_text(first)} (validation mean accuracy "
+            f"{first['history'][-1]['val_mean_accuracy']:.4f}); then {_run_text(last)}."
+        )
+    recipe += (
+        " Finally each attribute's decision threshold was tuned on the validation split and folded into the last"
+        " layer's bias, so the model predicts an attribute when its logit is above 0 (validation mean accuracy"
+        f" {last['val_before_calibration']:.4f} before, {last['val_after_calibration']:.4f} after)."
+        f" About {minutes} minutes of training in all, on 2 CPU cores shared with other jobs."
+    )
+    return {
+        "clf_recipe": textwrap.fill(recipe, width=78),
+        "clf_commands": "\n".join(_cli(path, r) for path, r in runs),
+        "clf_dir": str(Path(last_path).parent),
+        "report_args": " \\\n    ".join(dict.fromkeys([first_path, last_path])),
+    }
 
 
 def main(metrics_path: str, first_report: str, classifier_report: str, generator_report: str) -> None:
@@ -39,17 +95,7 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
         "n_train": c["n_train"],
         "n_val": c["n_val"],
         "n_test": m["test_images"],
-        "clf_epochs": first["config"]["epochs"],
-        "clf_batch": first["config"]["batch_size"],
-        "clf_lr": first["config"]["lr"],
-        "clf_wd": first["config"]["weight_decay"],
-        "clf_shift": first["config"]["max_shift"],
-        "val_first": f"{first['history'][-1]['val_mean_accuracy']:.4f}",
-        "ft_epochs": c["config"]["epochs"],
-        "ft_lr": c["config"]["lr"],
-        "ft_ema": c["config"]["ema_decay"],
-        "ft_seed": c["config"]["seed"],
-        "clf_minutes": round((first["history"][-1]["seconds"] + c["history"][-1]["seconds"]) / 60),
+        **classifier_recipe(first_report, first, classifier_report, c),
         "val_before": f"{c['val_before_calibration']:.4f}",
         "val_after": f"{c['val_after_calibration']:.4f}",
         "mean_acc": f"{clf['mean_accuracy']:.4f}",
