@@ -64,7 +64,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    from .demo import CPU_IMAGES, GPU_IMAGES
+    from .demo import CPU_IMAGES, GPU_IMAGES, GPU_STEPS
     from .steering import DEFAULT_STEP_SIZE
 
     p = sub.add_parser("demo", help="steer the shipped generator and rank the attributes that covary")
@@ -75,7 +75,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         default=None,
         help=f"number of faces (default {GPU_IMAGES} on a GPU, {CPU_IMAGES} on a CPU)",
     )
-    p.add_argument("--steps", type=int, default=30, help="steps in each direction (default 30)")
+    p.add_argument("--steps", type=int, default=GPU_STEPS, help=f"steps in each direction (default {GPU_STEPS})")
     p.add_argument("--step-size", type=float, default=DEFAULT_STEP_SIZE)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=10, help="how many attributes to list")

@@ -9,18 +9,19 @@ from pathlib import Path
 import matplotlib
 
 from .attributes import ATTRIBUTE_NAMES, DISPLAY_NAMES, attribute_index
+from .course import GPU_IMAGES, GPU_STEPS
 from .device import on_gpu, pick_device
 from .steering import DEFAULT_STEP_SIZE, covariance_matrix, steer, top_covariances
 from .weights import load_pretrained
 
-#: Images steered by default: the original course's 256 on a GPU, fewer on a CPU.
-GPU_IMAGES, CPU_IMAGES = 256, 128
+#: Images the demo steers on a CPU (on a GPU it runs the course's full size, ``GPU_IMAGES``).
+CPU_IMAGES = 128
 
 
 def run_demo(
     target: str = "Male",
     n_images: int | None = None,
-    steps: int = 30,
+    steps: int = GPU_STEPS,
     step_size: float = DEFAULT_STEP_SIZE,
     seed: int = 0,
     device: str | None = None,
