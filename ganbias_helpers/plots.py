@@ -137,7 +137,7 @@ def plot_attribute_probabilities(logits: torch.Tensor, images: torch.Tensor | No
     fig, axes = plt.subplots(
         1,
         2 if images is not None else 1,
-        figsize=(14, 0.45 * n + 2),
+        figsize=(14, 1.0 * n + 2.5),  # about one inch a row, so each face sits beside its row
         gridspec_kw={"width_ratios": [1, 12]} if images is not None else None,
     )
     ax = axes[-1] if images is not None else axes
@@ -152,8 +152,10 @@ def plot_attribute_probabilities(logits: torch.Tensor, images: torch.Tensor | No
         cmap="viridis",
         xticklabels=DISPLAY_NAMES,
         yticklabels=[f"image {i}" for i in range(n)],
-        cbar_kws={"label": "P(attribute)"},
+        cbar_kws={"label": "P(attribute)", "pad": 0.07},
     )
     ax.tick_params(axis="x", labelsize=7, rotation=90)
+    ax.yaxis.tick_right()  # row labels on the right, clear of the faces on the left
+    ax.tick_params(axis="y", rotation=0)
     fig.tight_layout()
     return fig
