@@ -27,6 +27,9 @@ from .models import get_noise
 
 #: Length of one steering step in noise space (the gradient is normalised per image).
 DEFAULT_STEP_SIZE = 0.1
+#: Noise vectors steered at a time on a CPU: small enough for the activations to stay in cache
+#: (about 1.7x faster per step than the whole batch of 256 on 2 cores; see benchmarks/).
+CPU_CHUNK_SIZE = 64
 
 
 @contextlib.contextmanager
@@ -45,12 +48,13 @@ def frozen(*models: nn.Module) -> Iterator[None]:
                 p.requires_grad_(flag)
 
 
-def fused_copy(model: nn.Module) -> nn.Module:
+def fused_copy(model: nn.Module, channels_last: bool = False) -> nn.Module:
     """An eval-mode, frozen copy of ``model`` with each batch norm folded into the convolution before it.
 
     In eval mode a batch norm is a fixed affine map, so folding it changes no
     output (beyond float rounding) and makes each steering step about a third
-    cheaper on a CPU.
+    cheaper on a CPU. With ``channels_last``, the copy's weights are also stored
+    in the channels-last layout, which CPU convolution kernels run faster.
     """
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
@@ -60,6 +64,8 @@ def fused_copy(model: nn.Module) -> nn.Module:
             conv = block[0]
             block[0] = fuse_conv_bn_eval(conv, block[1], transpose=isinstance(conv, nn.ConvTranspose2d))
             block[1] = nn.Identity()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     return model.requires_grad_(False)
 
 
@@ -173,6 +179,7 @@ def steer(
     snapshot_every: int = 5,
     progress: bool = False,
     fuse: bool = True,
+    chunk_size: int | None = None,
 ) -> SteeringResult:
     """Steer ``n_images`` noise vectors toward and then away from ``target``, ``steps`` each way.
 
@@ -190,7 +197,11 @@ def steer(
         snapshot_every: Keep images every this many steps.
         progress: Show a progress bar.
         fuse: Steer with copies whose batch norms are folded into their convolutions
-            (same results up to float rounding, faster); False uses the models as given.
+            (same results up to float rounding, faster; on a CPU also in the channels-last
+            layout); False uses the models as given.
+        chunk_size: Work on this many noise vectors at a time. Each vector is steered on
+            its own, so this changes no result, only speed and memory; the default is
+            ``CPU_CHUNK_SIZE`` on a CPU (cache-friendly) and the whole batch on a GPU.
 
     Returns:
         A :class:`SteeringResult`.
@@ -208,19 +219,23 @@ def steer(
     history: list[torch.Tensor] = []
     snapshots: list[torch.Tensor] = []
     snapshot_steps: list[int] = []
+    on_cpu = noise.device.type == "cpu"
     if fuse:
-        gen, classifier = fused_copy(gen), fused_copy(classifier)
+        gen, classifier = fused_copy(gen, channels_last=on_cpu), fused_copy(classifier, channels_last=on_cpu)
+    chunk = chunk_size or (CPU_CHUNK_SIZE if on_cpu else len(noise))
     with frozen(gen, classifier), tqdm(total=2 * steps, desc="steering", disable=not progress) as bar:
         start = None
         for direction in (1, -1):
             z = noise
             for i in range(steps):
-                d, logits, images = steering_direction(gen, classifier, z, target_index, hold_indices)
+                parts = [steering_direction(gen, classifier, zc, target_index, hold_indices) for zc in z.split(chunk)]
+                d, logits = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+                images = torch.cat([p[2] for p in parts[: -(-n_show // chunk)]])  # enough for the snapshots
                 if start is None:
                     start = logits.cpu()
                 history.append(logits.cpu())
                 if i % snapshot_every == 0 or i == steps - 1:
-                    snapshots.append(images[:n_show].cpu())
+                    snapshots.append(images[:n_show].to("cpu", copy=True))  # a copy: a view would keep the batch
                     snapshot_steps.append(direction * i)
                 z = z + direction * step_size * d
                 bar.update(1)

@@ -107,3 +107,11 @@ def test_top_covariances_on_a_known_covariance():
     assert np.all(np.abs(covariance_matrix(samples) - cov) < 0.5)
     idx, vals = top_covariances(samples, 0, top_n=3)
     assert idx.tolist() == [3, 1, 2] and np.all(np.abs(vals - [-5, 2, -0.5]) < 0.5)
+
+
+def test_working_in_chunks_changes_no_result(models):
+    gen, classifier = models
+    whole = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=6)
+    chunked = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=4)
+    assert torch.allclose(whole.classifications, chunked.classifications, atol=1e-4)
+    assert torch.allclose(whole.snapshots, chunked.snapshots, atol=1e-5)
