@@ -64,7 +64,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    from .demo import CPU_IMAGES, GPU_IMAGES, GPU_STEPS
+    from .demo import GPU_IMAGES, GPU_STEPS
     from .steering import DEFAULT_STEP_SIZE
 
     p = sub.add_parser("demo", help="steer the shipped generator and rank the attributes that covary")
@@ -72,8 +72,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--images",
         type=int,
-        default=None,
-        help=f"number of faces (default {GPU_IMAGES} on a GPU, {CPU_IMAGES} on a CPU)",
+        default=GPU_IMAGES,
+        help=f"number of faces (default {GPU_IMAGES}, the original course's size, also on a CPU)",
     )
     p.add_argument("--steps", type=int, default=GPU_STEPS, help=f"steps in each direction (default {GPU_STEPS})")
     p.add_argument("--step-size", type=float, default=DEFAULT_STEP_SIZE)

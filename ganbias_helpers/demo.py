@@ -10,17 +10,14 @@ import matplotlib
 
 from .attributes import ATTRIBUTE_NAMES, DISPLAY_NAMES, attribute_index
 from .course import GPU_IMAGES, GPU_STEPS
-from .device import on_gpu, pick_device
+from .device import pick_device
 from .steering import DEFAULT_STEP_SIZE, covariance_matrix, steer, top_covariances
 from .weights import load_pretrained
-
-#: Images the demo steers on a CPU (on a GPU it runs the course's full size, ``GPU_IMAGES``).
-CPU_IMAGES = 128
 
 
 def run_demo(
     target: str = "Male",
-    n_images: int | None = None,
+    n_images: int = GPU_IMAGES,
     steps: int = GPU_STEPS,
     step_size: float = DEFAULT_STEP_SIZE,
     seed: int = 0,
@@ -43,13 +40,6 @@ def run_demo(
     started = time.time()
     dev = pick_device(device)
     t = attribute_index(target)
-    if n_images is None:
-        n_images = GPU_IMAGES if on_gpu(dev) else CPU_IMAGES
-        if not on_gpu(dev):
-            print(
-                f"No GPU: steering {n_images} images instead of the course's {GPU_IMAGES} "
-                f"(use --images {GPU_IMAGES} for the full size)."
-            )
     gen, classifier = load_pretrained(dev, generator_path, classifier_path)
     print(
         f"Steering {n_images} faces toward and away from {ATTRIBUTE_NAMES[t]}, {steps} steps each way, "
