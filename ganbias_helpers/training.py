@@ -31,6 +31,11 @@ from .models import Z_DIM, Classifier, Generator, get_noise
 log = logging.getLogger("ganbias")
 
 
+def _seconds_so_far(history: list[dict]) -> float:
+    """Training seconds recorded before this run resumed (0 for a fresh run)."""
+    return float(history[-1].get("seconds", 0.0)) if history else 0.0
+
+
 def _save_atomic(obj: object, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -199,7 +204,7 @@ def train_classifier(
 
     loss_fn = nn.BCEWithLogitsLoss()
     bar = tqdm(total=total, initial=step, desc="classifier", unit="step", disable=not progress)
-    started = time.time()
+    started = time.time() - _seconds_so_far(history)  # "seconds" counts training time across resumes
     while step < total:
         epoch, within = divmod(step, steps_per_epoch)
         order = _epoch_order(len(train), config.seed, epoch)
@@ -416,7 +421,7 @@ def train_generator(
 
     steps_per_epoch = max(1, len(train) // config.batch_size)
     bar = tqdm(total=config.steps, initial=step, desc="generator", unit="step", disable=not progress)
-    started, losses = time.time(), []
+    started, losses = time.time() - _seconds_so_far(history), []
     gen.train()
     while step < config.steps:
         epoch, b = divmod(step, steps_per_epoch)

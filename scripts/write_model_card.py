@@ -47,11 +47,25 @@ def _run_text(report: dict) -> str:
     return text
 
 
+def training_seconds(history: list[dict]) -> float:
+    """A run's training time in seconds, across resumes.
+
+    Reports written before "seconds" counted across resumes restart the count at each resume, so add up
+    the last figure before every drop.
+    """
+    total, last = 0.0, 0.0
+    for record in history:
+        if record["seconds"] < last:
+            total += last
+        last = record["seconds"]
+    return total + last
+
+
 def classifier_recipe(first_path: str, first: dict, last_path: str, last: dict) -> dict[str, str]:
     """The classifier's recipe paragraph and commands, for one training run or a run and its fine-tuning."""
     one_run = Path(first_path).resolve() == Path(last_path).resolve()
     runs = [(last_path, last)] if one_run else [(first_path, first), (last_path, last)]
-    minutes = round(sum(r["history"][-1]["seconds"] for _, r in runs) / 60)
+    minutes = round(sum(training_seconds(r["history"]) for _, r in runs) / 60)
     if one_run:
         recipe = f"Classifier, in one run: {_run_text(last)}."
     else:

@@ -23,6 +23,8 @@ def test_classifier_two_steps_then_resume_matches_an_uninterrupted_run(tiny_cele
     )
     a, b = _ckpt(interrupted / "classifier_checkpoint.pt"), _ckpt(straight / "classifier_checkpoint.pt")
     assert a["step"] == b["step"] == 5
+    seconds = [record["seconds"] for record in a["history"]]
+    assert seconds == sorted(seconds), f"training time must count on across a resume: {seconds}"
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
     # Output in the shipped format, loadable by the normal loader, and a JSON report.
@@ -44,6 +46,8 @@ def test_generator_two_steps_then_resume(tiny_celeba, tmp_path):
     train_generator(tiny_celeba, straight, _gan_config(4), "cpu", progress=False)
     a, b = _ckpt(out / "generator_checkpoint.pt"), _ckpt(straight / "generator_checkpoint.pt")
     assert a["step"] == 4 and [h["step"] for h in a["history"]] == [1, 2, 3, 4]
+    seconds = [h["seconds"] for h in a["history"]]
+    assert seconds == sorted(seconds), f"training time must count on across a resume: {seconds}"
     for key in a["gen"]:
         assert torch.equal(a["gen"][key], b["gen"][key]), key
     gen = load_generator(out / "pretrained_celeba.pth", "cpu")
