@@ -33,11 +33,11 @@ notebooks: $(STAMP)  ## regenerate the student release notebooks/ from solutions
 benchmark: $(STAMP)  ## reference steering loop vs ours: time, memory and ratio
 	$(BIN)/python benchmarks/steering_benchmark.py
 
-train-classifier: $(STAMP)  ## train the classifier on CelebA (CELEBA=folder); rerun to resume
-	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier --epochs 10
+train-classifier: $(STAMP)  ## train the classifier as shipped (CELEBA=folder); rerun to resume
+	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier_long --epochs 24 --ema 0.999 --seed 2
 
-train-generator: $(STAMP)  ## train the generator on CelebA (CELEBA=folder); rerun to resume
-	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator --steps 6000
+train-generator: $(STAMP)  ## train the generator as shipped (CELEBA=folder); rerun to resume
+	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator --steps 4300
 
 evaluate: $(STAMP)  ## measure the shipped weights on CelebA's test split
 	$(BIN)/ganbias evaluate --data $(CELEBA) --out runs/evaluation
