@@ -14,7 +14,6 @@ Python installation, the helper package and its own temporary directory.
 
 from __future__ import annotations
 
-import ast
 import builtins
 import copy
 import io
@@ -27,6 +26,7 @@ import traceback
 from typing import Any
 
 from autograder.codec import ModelRef, encode, frame
+from autograder.notebook import compile_unit
 
 _DENY_EVENTS = frozenset({
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill", "os.killpg",
@@ -160,8 +160,7 @@ def _error_text(err: BaseException, limit: int = 3000) -> str:
 #: Imported by every child before any student code runs.
 CORE_MODULES = ("numpy", "torch", "ganbias_helpers", "ganbias_helpers.steering", "ganbias_helpers.weights")
 #: Imported once by the zygote, so that a student's ``import`` of them is instant in every forked child.
-PRELOAD = ("numpy", "torch", "torch.distributions", "ganbias_helpers", "ganbias_helpers.steering",
-           "ganbias_helpers.weights", "ganbias_helpers.fairness_data", "ganbias_helpers.course",
+PRELOAD = (*CORE_MODULES, "torch.distributions", "ganbias_helpers.fairness_data", "ganbias_helpers.course",
            "ganbias_helpers.bias_sources", "ganbias_helpers.plots", "matplotlib", "matplotlib.pyplot", "pandas",
            "seaborn", "fairlearn.metrics", "sklearn.metrics", "sklearn.utils.class_weight")
 
@@ -199,7 +198,8 @@ def serve(request: dict[str, Any], out_fd: int, models: dict[str, Any]) -> None:
     tempdir = request["tempdir"]
     os.chdir(tempdir)
     cpu = int(request["cpu_seconds"])
-    used = int(resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime)
     resource.setrlimit(resource.RLIMIT_CPU, (used + cpu, used + cpu + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(request["file_bytes"]),) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -239,9 +239,7 @@ def serve(request: dict[str, Any], out_fd: int, models: dict[str, Any]) -> None:
         errors = []
         for label, source, keep in units:
             try:
-                tree = ast.parse(source, filename=f"<{label}>")
-                module = ast.Module(body=[tree.body[i] for i in keep], type_ignores=[])
-                exec(compile(module, f"<{label}>", "exec"), ns)
+                exec(compile_unit(source, keep, f"<{label}>"), ns)
             except BaseException as err:  # noqa: B036 (a student's SystemExit too)
                 errors.append(f"{label}: {type(err).__name__}: {err}"[:500])
         namespaces[notebook] = ns

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .codec import ModelRef, Opaque
+from .codec import ModelRef, Opaque, decode, encode
 from .references import ReferenceError_, References
 from .sandbox import CallResult
 
@@ -125,6 +125,11 @@ def as_number(value: Any, what: str) -> float:
     return float(arr.reshape(-1)[0])
 
 
+def _type_name(value: Any) -> str:
+    """The type of a returned value, as the student wrote it (an unsendable object keeps its type's name)."""
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+
+
 def close(actual: Any, expected: Any, what: str, rtol: float = 1e-5, atol: float = 1e-8) -> None:
     """Check shape and values of ``actual`` against ``expected`` (messages without the values)."""
     a, e = as_array(actual, what), np.asarray(expected.detach().numpy() if isinstance(expected, torch.Tensor)
@@ -158,7 +163,7 @@ def equal_ints(actual: Any, expected: Any, what: str) -> np.ndarray:
 def pair(value: Any, what: str) -> tuple[Any, Any]:
     """Unpack a 2-tuple result."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        got = type(value).__name__ if not isinstance(value, Opaque) else value.type_name
+        got = _type_name(value)
         raise CheckFailed(f"{what} should return a pair (tuple of 2 values), got {got}")
     return value[0], value[1]
 
@@ -170,7 +175,7 @@ def _compare_steering(value: Any, expected: tuple[torch.Tensor, torch.Tensor], c
     new_noise, logits = pair(value, case.function)
     for got, what in ((new_noise, "new_noise"), (logits, "classifications")):
         if not isinstance(got, torch.Tensor):
-            name = got.type_name if isinstance(got, Opaque) else type(got).__name__
+            name = _type_name(got)
             raise CheckFailed(f"{what} should be a torch tensor, got {name}")
         if got.requires_grad:
             raise CheckFailed(f"{what} is still attached to the autograd graph: return it .detach()ed")
@@ -194,7 +199,7 @@ def _compare_matrix(value: Any, expected: np.ndarray, case: Case) -> None:
 
 def _require_array(value: Any, what: str) -> None:
     if not isinstance(value, (np.ndarray, torch.Tensor)):
-        name = value.type_name if isinstance(value, Opaque) else type(value).__name__
+        name = _type_name(value)
         raise CheckFailed(f"{what} should be a numpy array, got {name}")
 
 
@@ -237,7 +242,7 @@ def _compare_top(value: Any, expected: tuple[np.ndarray, np.ndarray], case: Case
 
 def _compare_number(value: Any, expected: float, case: Case) -> None:
     if not isinstance(value, float):
-        name = value.type_name if isinstance(value, Opaque) else type(value).__name__
+        name = _type_name(value)
         raise CheckFailed(f"{case.function} should return a Python float, not {name}")
     got = as_number(value, f"the value of {case.function}")
     if not np.isfinite(got) or abs(got - expected) > 1e-9:
@@ -246,14 +251,14 @@ def _compare_number(value: Any, expected: float, case: Case) -> None:
 
 def _compare_recall(value: Any, expected: Any, case: Case) -> None:
     if not isinstance(value, np.ndarray):
-        name = value.type_name if isinstance(value, Opaque) else type(value).__name__
+        name = _type_name(value)
         raise CheckFailed(f"the recalls should be a numpy array, got {name}")
     close(value, expected, "the recalls", rtol=1e-7, atol=1e-9)
 
 
 def _compare_weights(value: Any, expected: Any, case: Case) -> None:
     if not isinstance(value, torch.Tensor):
-        name = value.type_name if isinstance(value, Opaque) else type(value).__name__
+        name = _type_name(value)
         raise CheckFailed(f"the weights should be a torch tensor, got {name}")
     if value.dtype != torch.float32:
         raise CheckFailed(f"the weights should be float32, got {value.dtype}")
@@ -267,40 +272,35 @@ def _compare_projection(value: Any, expected: torch.Tensor, case: Case) -> None:
 # ---------------------------------------------------------------- cases per function
 
 
-def _steering_cases(refs: References) -> list[Case]:
+def _steering_step_cases(refs: References, function: str,
+                         specs: list[tuple[int, int, int, int | None, dict[str, Any]]]) -> list[Case]:
+    """Cases for a steering step, optionally holding an attribute: ``(seed, n, target, hold, kwargs)`` each."""
     from ganbias_helpers import ATTRIBUTE_NAMES, Z_DIM, get_noise
     from ganbias_helpers.steering import steering_step
 
     gen, classifier = refs.models
     cases = []
-    for seed, n, target, kwargs in [(11, 4, 20, {}), (12, 3, 31, {"step_size": 0.25, "direction": -1}),
-                                    (13, 5, 39, {"step_size": 0.1, "direction": 1})]:
+    for seed, n, target, hold, kwargs in specs:
         noise = get_noise(n, Z_DIM, "cpu", seed=seed)
-        expected = steering_step(gen, classifier, noise, target, **kwargs)
+        holds = () if hold is None else (hold,)
+        expected = steering_step(gen, classifier, noise, target, **kwargs, hold_indices=holds)
         desc = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "default step_size and direction"
-        cases.append(Case("steering_step", f"{n} faces, target {ATTRIBUTE_NAMES[target]}, {desc}",
-                          (GEN, CLASSIFIER, noise, target), kwargs, expected, _compare_steering, unchanged=(2,)))
+        what = f"target {ATTRIBUTE_NAMES[target]}" + ("" if hold is None else f" holding {ATTRIBUTE_NAMES[hold]}")
+        cases.append(Case(function, f"{n} faces, {what}, {desc}", (GEN, CLASSIFIER, noise, target, *holds), kwargs,
+                          expected, _compare_steering, unchanged=(2,)))
     return cases
+
+
+def _steering_cases(refs: References) -> list[Case]:
+    return _steering_step_cases(refs, "steering_step", [
+        (11, 4, 20, None, {}), (12, 3, 31, None, {"step_size": 0.25, "direction": -1}),
+        (13, 5, 39, None, {"step_size": 0.1, "direction": 1})])
 
 
 def _conditional_cases(refs: References) -> list[Case]:
-    from ganbias_helpers import ATTRIBUTE_NAMES, Z_DIM, get_noise
-    from ganbias_helpers.steering import steering_direction
-
-    gen, classifier = refs.models
-    cases = []
-    for seed, n, target, hold, kwargs in [(21, 4, 20, 39, {}), (22, 3, 20, 18, {"step_size": 0.2, "direction": -1}),
-                                          (23, 3, 31, 20, {"step_size": 0.1, "direction": 1})]:
-        noise = get_noise(n, Z_DIM, "cpu", seed=seed)
-        d, logits, _ = steering_direction(gen, classifier, noise, target, [hold])
-        step, sign = kwargs.get("step_size", 0.1), kwargs.get("direction", 1)
-        expected = (noise + sign * step * d, logits)
-        desc = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "default step_size and direction"
-        cases.append(Case("conditional_steering_step",
-                          f"{n} faces, target {ATTRIBUTE_NAMES[target]} holding {ATTRIBUTE_NAMES[hold]}, {desc}",
-                          (GEN, CLASSIFIER, noise, target, hold), kwargs, expected, _compare_steering,
-                          unchanged=(2,)))
-    return cases
+    return _steering_step_cases(refs, "conditional_steering_step", [
+        (21, 4, 20, 39, {}), (22, 3, 20, 18, {"step_size": 0.2, "direction": -1}),
+        (23, 3, 31, 20, {"step_size": 0.1, "direction": 1})])
 
 
 def _synthetic_changes(seed: int, steps: int, n: int, f: int, target: int) -> np.ndarray:
@@ -363,11 +363,12 @@ def _top_cases(refs: References) -> list[Case]:
     real32 = refs.steering_changes.astype(np.float32)
     real = real32.astype(np.float64)
     synth = _synthetic_changes(7, 6, 50, 12, 3)
+    male = top_covariances(real, 20)
     cases = [
-        Case("get_top_covariances", "real steering run, target Male (numpy input)", (real, 20), {},
-             top_covariances(real, 20), _compare_top),
+        Case("get_top_covariances", "real steering run, target Male (numpy input)", (real, 20), {}, male,
+             _compare_top),
         Case("get_top_covariances", "real steering run, target Male (torch tensor input)",
-             (torch.from_numpy(real32), 20), {}, top_covariances(real, 20), _compare_top),
+             (torch.from_numpy(real32), 20), {}, male, _compare_top),
         Case("get_top_covariances", "strong negative covariances, target 3, top_n=5", (synth, 3), {"top_n": 5},
              top_covariances(synth, 3, 5), _compare_top),
         Case("get_top_covariances", "real steering run, target Smiling, top_n=39", (real, 31), {"top_n": 39},
@@ -526,6 +527,4 @@ class CaseBook:
 
 def _as_returned(value: Any) -> Any:
     """What ``value`` looks like after the sandbox's wire format (tensors detached, tuples kept)."""
-    from .codec import decode, encode
-
     return decode(encode({"v": value}))["v"]

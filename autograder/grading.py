@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .checks import Case, CaseBook
 from .codec import ModelRef
 from .notebook import AnswerProgram, SubmissionError, build_program, identify_notebook, read_notebook
 from .sandbox import Call, Limits, SandboxError, run_submission, warm_up
-from .spec import ASSIGNMENT, GRADED_ITEMS, GRADED_NOTEBOOKS, items_of
+from .spec import ASSIGNMENT, GRADED_ITEMS, GRADED_NOTEBOOKS, is_ungraded_notebook, items_of, notebooks_named_in
 
 RESULT_VERSION = 1
 
@@ -102,7 +103,7 @@ def safe_id(name: str) -> str:
 
 def _student_of_file(path: Path) -> str:
     stem = path.stem
-    if any(nb in stem for nb in GRADED_NOTEBOOKS) or stem.startswith("01_"):
+    if notebooks_named_in(stem) or is_ungraded_notebook(stem):
         for parent in path.resolve().parents:
             if parent.name and parent.name != ASSIGNMENT:
                 return parent.name
@@ -174,7 +175,7 @@ def grade_student(student: str, files: list[Path], book: CaseBook, limits: Limit
     programs: dict[str, AnswerProgram] = {}
     unreadable: dict[str, str] = {}
     for path in files:
-        named = next((nb for nb in GRADED_NOTEBOOKS if nb in path.name), None)
+        named = next(iter(notebooks_named_in(path.name)), None)
         try:
             cells = read_notebook(path)
         except SubmissionError as err:
@@ -184,7 +185,7 @@ def grade_student(student: str, files: list[Path], book: CaseBook, limits: Limit
             continue
         notebook = identify_notebook(path, cells)
         if notebook is None:
-            if not path.name.startswith("01_"):
+            if not is_ungraded_notebook(path.name):
                 grade.problems.append(f"{path.name}: no graded functions found (is it a course notebook?)")
             continue
         if notebook in programs:
@@ -276,10 +277,10 @@ def gradescope_json(grade: StudentGrade) -> dict:
             "output": "\n".join(grade.problems), "tests": tests}
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, newline: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8", newline=newline)
     os.replace(tmp, path)
 
 
@@ -291,13 +292,11 @@ def write_csv(path: Path, grades: Iterable[StudentGrade]) -> None:
         points = {fg.name: fg.points for fg in g.functions}
         rows.append([g.student, f"{g.total:g}", f"{g.max_total:g}", g.status]
                     + [f"{points[n]:g}" if n in points else "" for n in names] + [" | ".join(g.problems)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "total", "max_total", "status", *names, "problems"])
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["student", "total", "max_total", "status", *names, "problems"])
+    writer.writerows(rows)
+    _write_atomic(path, text.getvalue(), newline="")
 
 
 @dataclass
@@ -352,8 +351,8 @@ def needed_functions(todo: Iterable[tuple[str, list[Path], bool]]) -> list[str]:
         if whole:
             return [item.name for item in GRADED_ITEMS]
         for f in files:
-            named = [nb for nb in GRADED_NOTEBOOKS if nb in f.name]
-            if not named and not f.name.startswith("01_"):
+            named = notebooks_named_in(f.name)
+            if not named and not is_ungraded_notebook(f.name):
                 return [item.name for item in GRADED_ITEMS]
             notebooks.update(named)
     return [item.name for item in GRADED_ITEMS if item.notebook in notebooks]
@@ -394,8 +393,8 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
     resumed = len(done)
     warnings: list[str] = []
     if todo:
-        if limits is None:  # a zygote pays off from the second student on
-            limits = Limits(use_zygote=len(todo) > 1)
+        limits = limits or Limits()  # a zygote pays off from the second student on
+        limits = replace(limits, use_zygote=limits.use_zygote and len(todo) > 1)
         warm_up(limits)
         book = CaseBook(References(solutions), needed_functions(todo))
         if book.errors:
@@ -424,7 +423,8 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
                 write_csv(out / "grades.csv", done.values())
                 bar.set_postfix_str(f"{student}: {grade.total:g}/{grade.max_total:g}")
                 bar.update(1)
-    write_csv(out / "grades.csv", done.values())
+    else:  # nothing left to grade: the table still lists everyone found
+        write_csv(out / "grades.csv", done.values())
     if gradescope:
         for student, grade in done.items():
             target = out / "gradescope" / student / "results.json"

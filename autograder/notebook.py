@@ -13,8 +13,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 
-from .spec import GRADED_ITEMS, GRADED_NOTEBOOKS, items_of
+from .spec import GRADED_ITEMS, items_of, notebooks_named_in
 
 #: Larger files are refused unread (a course notebook with its figures is well under 10 MB).
 MAX_NOTEBOOK_BYTES = 25 * 2**20
@@ -73,7 +74,8 @@ class AnswerProgram:
         units: Code units in notebook order.
         found: Graded function name -> label of the cell holding its (last) definition.
         missing: Graded function name -> why it was not found.
-        notes: Remarks for the feedback (cells that could not be parsed...).
+        notes: Diagnostics on skipped cells (too long, syntax errors); the grade's own messages say
+            what they cost (a graded function not found, and why).
     """
 
     notebook: str
@@ -265,12 +267,17 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     return program
 
 
+def compile_unit(source: str, keep: list[int], filename: str) -> CodeType:
+    """Compile the kept top-level statements (``keep``) of one code unit's ``source``."""
+    tree = ast.parse(source, filename=filename)
+    return compile(ast.Module(body=[tree.body[i] for i in keep], type_ignores=[]), filename, "exec")
+
+
 def identify_notebook(path: str | os.PathLike, cells: list[Cell]) -> str | None:
     """Which course notebook a file is: by its name, else by the graded answers it holds."""
-    name = Path(path).name
-    for stem in GRADED_NOTEBOOKS:
-        if stem in name:
-            return stem
+    named = notebooks_named_in(Path(path).name)
+    if named:
+        return named[0]
     ids = {c.grade_id for c in cells if c.grade_id}
     text = "\n".join(c.source for c in cells if c.cell_type == "code")
     score: dict[str, int] = {}

@@ -7,7 +7,6 @@ student's sandbox.
 
 from __future__ import annotations
 
-import ast
 import builtins
 from collections.abc import Callable
 from functools import cached_property
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .notebook import Cell, SubmissionError, build_program, read_notebook
+from .notebook import Cell, SubmissionError, build_program, compile_unit, read_notebook
 from .spec import default_solutions_dir, item_named
 
 
@@ -35,8 +34,7 @@ class References:
     def __init__(self, solutions_dir: str | Path | None = None) -> None:
         self.solutions_dir = Path(solutions_dir) if solutions_dir else default_solutions_dir()
         self._namespaces: dict[str, dict[str, Any]] = {}
-        self._cells: dict[str, list[Cell]] = {}
-        self._ids: dict[str, set[str | None]] = {}
+        self._cells: dict[str, list[Cell] | None] = {}
 
     @cached_property
     def models(self) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -59,16 +57,25 @@ class References:
         A submission's own metadata is never trusted for points (a student could edit it).
         """
         item = item_named(name)
-        if item.notebook not in self._cells:
-            path = self.solutions_dir / f"{item.notebook}.ipynb"
-            try:
-                self._cells[item.notebook] = read_notebook(path) if path.exists() else []
-            except SubmissionError:
-                self._cells[item.notebook] = []
-        for cell in self._cells[item.notebook]:
+        try:
+            cells = self._solution_cells(item.notebook) or []
+        except SubmissionError:
+            cells = []
+        for cell in cells:
             if cell.grade_id == item.test_id and cell.points is not None:
                 return cell.points
         return float(item.points)
+
+    def _solution_cells(self, notebook: str) -> list[Cell] | None:
+        """The solution notebook's cells, read once; None if the file is missing.
+
+        Raises:
+            SubmissionError: If the file is not a readable notebook (asked again, it is read again).
+        """
+        if notebook not in self._cells:
+            path = self.solutions_dir / f"{notebook}.ipynb"
+            self._cells[notebook] = read_notebook(path) if path.exists() else None
+        return self._cells[notebook]
 
     def solution(self, name: str) -> Callable[..., Any]:
         """The solution notebook's function ``name``, defined from its answer cell.
@@ -77,20 +84,16 @@ class References:
             ReferenceError_: If the solution notebook or its answer cell is missing or does not define it.
         """
         notebook = item_named(name).notebook
+        path = self.solutions_dir / f"{notebook}.ipynb"
+        cells = self._solution_cells(notebook)
+        if cells is None:
+            raise ReferenceError_(f"solution notebook {path} not found (needed for {name}); pass --solutions")
         if notebook not in self._namespaces:
-            path = self.solutions_dir / f"{notebook}.ipynb"
-            if not path.exists():
-                raise ReferenceError_(f"solution notebook {path} not found (needed for {name}); pass --solutions")
-            cells = read_notebook(path)
-            program = build_program(cells, notebook)
             ns: dict[str, Any] = {"__name__": f"solution_{notebook}", "__builtins__": builtins}
-            for unit in program.units:
-                tree = ast.parse(unit.source, filename=f"<{path.name} {unit.label}>")
-                module = ast.Module(body=[tree.body[i] for i in unit.keep], type_ignores=[])
-                exec(compile(module, f"<{path.name} {unit.label}>", "exec"), ns)
+            for unit in build_program(cells, notebook).units:
+                exec(compile_unit(unit.source, unit.keep, f"<{path.name} {unit.label}>"), ns)
             self._namespaces[notebook] = ns
-            self._ids[notebook] = {c.grade_id for c in cells if c.cell_type == "code"}
-        if name not in self._ids[notebook]:
+        if not any(c.grade_id == name and c.cell_type == "code" for c in cells):
             raise ReferenceError_(f"{self.solutions_dir / notebook}.ipynb has no answer cell with grade_id {name!r}")
         fn = self._namespaces[notebook].get(name)
         if not callable(fn):

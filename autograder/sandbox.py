@@ -24,11 +24,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .codec import MAX_MESSAGE_BYTES, DecodeError, decode
 from .notebook import AnswerProgram
+from .spec import repo_root
 
 
 class SandboxError(RuntimeError):
@@ -47,7 +47,8 @@ class Limits:
         file_bytes: Largest file the child may write (in its own temporary folder).
         max_restarts: How many times a fresh child is started after a hang or a crash.
         use_zygote: Fork children from a process that has imported the libraries once (fast); False starts
-            a fresh ``python -I`` per child (slower, no shared parent).
+            a fresh ``python -I`` per child (slower, no shared parent). ``grade_batch`` turns it off
+            when a single student is left to grade, where one fresh child is quicker.
     """
 
     call_timeout_s: float = 30.0
@@ -130,7 +131,7 @@ def _child_env(tempdir: str) -> dict[str, str]:
 
 
 _LAUNCH = "import sys; sys.path.append({root!r}); from autograder.{module} import main; main()"
-_ROOT = str(Path(__file__).resolve().parent.parent)
+_ROOT = str(repo_root())
 
 
 class _Zygote:

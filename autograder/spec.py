@@ -53,6 +53,20 @@ GRADED_ITEMS: tuple[GradedItem, ...] = (
 GRADED_NOTEBOOKS: tuple[str, ...] = tuple(dict.fromkeys(item.notebook for item in GRADED_ITEMS))
 
 
+#: File-name prefix of the course notebook with nothing to grade (it is still part of a submission).
+UNGRADED_NOTEBOOK_PREFIX = "01_"
+
+
+def notebooks_named_in(file_name: str) -> list[str]:
+    """The graded notebooks whose stem a file name contains (``alice_03_covariance.ipynb``), in course order."""
+    return [nb for nb in GRADED_NOTEBOOKS if nb in file_name]
+
+
+def is_ungraded_notebook(file_name: str) -> bool:
+    """Whether a file name is the course's ungraded notebook's (``01_models.ipynb``)."""
+    return file_name.startswith(UNGRADED_NOTEBOOK_PREFIX)
+
+
 def items_of(notebook: str) -> list[GradedItem]:
     """The graded items of one notebook, in notebook order."""
     return [item for item in GRADED_ITEMS if item.notebook == notebook]
@@ -78,8 +92,3 @@ def repo_root() -> Path:
 def default_solutions_dir() -> Path:
     """Where the solution notebooks live in a clone: ``solutions/ganbias``."""
     return repo_root() / "solutions" / ASSIGNMENT
-
-
-def default_release_dir() -> Path:
-    """Where the student notebooks live in a clone: ``notebooks/ganbias``."""
-    return repo_root() / "notebooks" / ASSIGNMENT

@@ -115,11 +115,10 @@ def _add_grade(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    from autograder.grading import discover, grade_batch
+    from autograder.grading import grade_batch
     from autograder.sandbox import Limits
 
-    one = len(discover(args.submissions)) == 1  # a single student: a one-off child is quicker than a zygote
-    limits = Limits(call_timeout_s=args.timeout, memory_bytes=args.memory_mb * 2**20, use_zygote=not one)
+    limits = Limits(call_timeout_s=args.timeout, memory_bytes=args.memory_mb * 2**20)
     summary = grade_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, gradescope=args.gradescope,
                           limits=limits, solutions=args.solutions, progress=not args.no_progress)
     print(summary.text())
