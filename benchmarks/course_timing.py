@@ -52,11 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 nb, seconds = run_notebook(copy, workdir=tmp)
                 note = f"{image_outputs(nb)} figures"
+                total += seconds
             except Exception as err:  # report and go on with the next notebook
                 seconds, note = float("nan"), f"FAILED: {type(err).__name__}: {str(err).splitlines()[-1][:120]}"
                 failed.append(path.name)
-        if seconds == seconds:
-            total += seconds
         print(f"{path.name:<28} {seconds:7.1f} s   {note}", flush=True)
     wall = time.perf_counter() - started
     verdict = "within" if total <= args.budget else "OVER"

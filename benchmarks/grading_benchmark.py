@@ -42,13 +42,13 @@ from autograder.spec import items_of  # noqa: E402
 def make_students(release: Path, notebooks: list[str], n: int, seed: int) -> dict[str, dict[str, dict]]:
     """``n`` students, each with every notebook in ``notebooks``, answers mixed at random."""
     rng = random.Random(seed)
+    sources = {nb: (solution(nb), load(release / f"{nb}.ipynb"), [i.name for i in items_of(nb)]) for nb in notebooks}
     students: dict[str, dict[str, dict]] = {}
     for k in range(n):
         student = f"student{k:03d}"
         students[student] = {}
         for nb in notebooks:
-            sol, rel = solution(nb), load(release / f"{nb}.ipynb")
-            names = [i.name for i in items_of(nb)]
+            sol, rel, names = sources[nb]  # fill() copies, so the same notebooks serve every student
             choice = {name: rng.choice(["right", "right", "stub", "wrong"]) for name in names}
             out = fill(rel, sol, [name for name in names if choice[name] == "right"])
             for name in names:

@@ -105,13 +105,12 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
         s = m[key]
         for attr, r in s["by_group"].items():
             skews.append(f"| {split} | {attr} | {r['overall']:.3f} | {r['Male']:.3f} | {r['not_Male']:.3f} |")
+    checksums = shipped_checksums()
     values = {
         "n_train": c["n_train"],
         "n_val": c["n_val"],
         "n_test": m["test_images"],
         **classifier_recipe(first_report, first, classifier_report, c),
-        "val_before": f"{c['val_before_calibration']:.4f}",
-        "val_after": f"{c['val_after_calibration']:.4f}",
         "mean_acc": f"{clf['mean_accuracy']:.4f}",
         "mean_bal": f"{clf['mean_balanced_accuracy']:.4f}",
         "majority": f"{clf['majority_class_accuracy']:.4f}",
@@ -127,8 +126,8 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
         "male_test": f"{m['data_skews_test_labels']['rate_Male']:.3f}",
         "per_attribute": "\n".join(rows),
         "skews": "\n".join(skews),
-        "sha_gen": shipped_checksums().get(GENERATOR_FILE, "?"),
-        "sha_clf": shipped_checksums().get(CLASSIFIER_FILE, "?"),
+        "sha_gen": checksums.get(GENERATOR_FILE, "?"),
+        "sha_clf": checksums.get(CLASSIFIER_FILE, "?"),
     }
     (WEIGHTS_DIR / "MODEL_CARD.md").write_text(TEMPLATE.read_text().format(**values))
     print(f"wrote {WEIGHTS_DIR / 'MODEL_CARD.md'}")

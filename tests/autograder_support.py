@@ -17,12 +17,10 @@ from pathlib import Path
 from autograder.spec import ASSIGNMENT, GRADED_NOTEBOOKS, default_solutions_dir
 
 REPO = Path(__file__).resolve().parent.parent
-NBGRADER_CONFIG = """
-c = get_config()
-c.CourseDirectory.course_id = "ganbias"
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-c.Execute.timeout = 600
+#: The course's own nbgrader settings, with nbgrader's usual folders (source/, release/) for a course directory.
+NBGRADER_CONFIG = (REPO / "nbgrader_config.py").read_text() + """
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
 """
 
 

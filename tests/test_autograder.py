@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from autograder_support import (
+    REPO,
     available_notebooks,
     cell_index,
     code_cell,
@@ -30,7 +31,7 @@ from autograder.grading import StudentGrade, discover, feedback_text, grade_batc
 from autograder.notebook import SubmissionError, build_program, identify_notebook, read_notebook
 from autograder.references import References
 from autograder.sandbox import Call, Limits, run_submission
-from autograder.spec import GRADED_ITEMS, items_of
+from autograder.spec import GRADED_ITEMS, default_solutions_dir, items_of
 
 COV = "03_covariance"
 LIMITS = Limits(call_timeout_s=8.0, memory_bytes=768 * 2**20, max_restarts=6)
@@ -167,7 +168,7 @@ def _run(src: str, calls: list[Call], limits: Limits = LIMITS):
 @pytest.mark.parametrize("zygote", [True, False], ids=["forked", "one-off"])
 def test_sandbox_blocks_reading_writing_signalling_and_spawning(tmp_path: Path, zygote: bool) -> None:
     target = tmp_path / "pwned.txt"
-    solutions = Path(__file__).resolve().parent.parent / "solutions" / "ganbias"
+    solutions = default_solutions_dir()
     src = f"""
 import os, signal, subprocess, sys
 def covariance_matrix_from_examples(x):
@@ -236,9 +237,8 @@ def chatty(x):
     assert report.restarts == 2  # after the hang and after os._exit
 
 
+@needs_cov
 def test_forged_results_and_monkeypatching_do_not_help(book: CaseBook) -> None:
-    if "remove_from_list" not in book.cases:
-        pytest.skip("03_covariance solution not written yet")
     src = """
 import numpy as np, builtins
 def remove_from_list(indices, index_to_remove):
@@ -363,9 +363,8 @@ def test_common_mistakes_are_caught(book: CaseBook, tmp_path: Path) -> None:
     assert "target's own index" in messages(g, "get_top_covariances")
 
 
+@needs_cov
 def test_in_place_mutation_and_lost_sign_are_caught(book: CaseBook, tmp_path: Path) -> None:
-    if "get_top_covariances" not in book.cases:
-        pytest.skip("03_covariance solution not written yet")
     src = """
 import numpy as np
 def remove_from_list(indices, index_to_remove):
@@ -385,9 +384,8 @@ def get_top_covariances(changes, target_index, top_n=10):
     assert g.total == 0
 
 
+@needs_cov
 def test_feedback_does_not_reveal_expected_values(book: CaseBook, tmp_path: Path) -> None:
-    if "get_top_covariances" not in book.cases:
-        pytest.skip("03_covariance solution not written yet")
     src = "import numpy as np\ndef get_top_covariances(c, t, top_n=10):\n    return np.arange(top_n), np.zeros(top_n)\n"
     nb = {"cells": [code_cell(src)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     g = grade(book, save(nb, tmp_path / "frank_03_covariance.ipynb"))
@@ -449,14 +447,13 @@ def test_cli_grade_and_pytest_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     scored = json.loads((tmp_path / "out" / "gradescope" / "zoe" / "results.json").read_text())
     assert scored["score"] == sum(i.points for i in items_of(nb)) == sum(t["max_score"] for t in scored["tests"])
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    repo = Path(__file__).resolve().parent.parent
     bad = load(path)
     first = items_of(nb)[0].name
     set_source(bad, first, f"def {first}(*args):\n    return None\n")
     save(bad, tmp_path / f"{nb}.ipynb")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(repo / "autograder"),
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "autograder"),
                            "--submission", str(tmp_path / f"{nb}.ipynb")], capture_output=True, text=True,
-                          env=env, cwd=repo, timeout=300)
+                          env=env, cwd=REPO, timeout=300)
     assert proc.returncode == 1 and f"FAILED autograder/test_submission.py::test_graded_function[{first}]" \
         in proc.stdout, proc.stdout[-2000:]
     assert f"{len(items_of(nb)) - 1} passed" in proc.stdout

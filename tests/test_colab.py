@@ -52,11 +52,6 @@ def setup_source(path: Path) -> str:
 # --------------------------------------------------------------------------- one place (fast)
 
 
-def test_six_notebooks_in_solutions_and_release() -> None:
-    assert len(NOTEBOOKS) == 6
-    assert sorted(p.name for p in SOLUTIONS.glob("*.ipynb")) == NOTEBOOKS
-
-
 @pytest.mark.parametrize("folder", [SOLUTIONS, RELEASE], ids=["solutions", "release"])
 def test_every_setup_cell_installs_from_course_toml(folder: Path) -> None:
     config = course.read_config()
@@ -66,8 +61,6 @@ def test_every_setup_cell_installs_from_course_toml(folder: Path) -> None:
         assert course.setup_cell_problems(folder / name, block) == [], (
             f"{folder.name}/{name}: run 'python scripts/set_course_repository.py && make notebooks'"
         )
-    install_lines = {setup_source(folder / name)[: len(block)] for name in NOTEBOOKS}
-    assert install_lines == {block}, "the six setup cells must share the same install lines"
 
 
 def test_the_script_checks_the_release_too() -> None:
@@ -125,11 +118,7 @@ def test_the_weights_would_be_committed() -> None:
     assert ignored.stdout == "", f"git ignores weights that Colab needs:\n{ignored.stdout}"
 
 
-def test_cpu_runs_say_what_runs_lighter(capsys: pytest.CaptureFixture[str]) -> None:
-    from ganbias_helpers.course import experiment_size
-
-    experiment_size("cpu")
-    assert "no GPU found" in capsys.readouterr().out
+def test_every_setup_cell_says_which_device_it_chose() -> None:
     for name in NOTEBOOKS:
         text = json.dumps(json.loads((RELEASE / name).read_text(encoding="utf-8"))["cells"])
         assert 'print(f\\"Ready. The models will run on: {device}\\")' in text, name

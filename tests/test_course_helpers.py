@@ -15,7 +15,7 @@ from ganbias_helpers.course import CPU_IMAGES, CPU_STEPS, GPU_IMAGES, GPU_STEPS,
 def test_experiment_size_is_lighter_on_cpu_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     size = experiment_size("cpu")
     assert (size.n_images, size.steps) == (CPU_IMAGES, CPU_STEPS) == (64, 15)
-    assert "no GPU" in capsys.readouterr().out
+    assert "no GPU found" in capsys.readouterr().out
     gpu = experiment_size("cuda", verbose=True)  # only the device type matters here
     assert (gpu.n_images, gpu.steps) == (GPU_IMAGES, GPU_STEPS) == (256, 30)
     assert capsys.readouterr().out == ""

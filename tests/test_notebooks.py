@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.spec import GRADED_NOTEBOOKS, items_of
 from ganbias_helpers.course import INLINE_BACKEND, image_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,19 +40,9 @@ NOTEBOOKS = [
     "06_mitigation.ipynb",
 ]
 
-# The graded functions: notebook -> {grade_id (= function name): points}. Shared with the autograder.
-CONTRACT = {
-    "01_models.ipynb": {"describe_face": 0},  # practice exercise, 0 points (makes validate fail on the release)
-    "02_steering.ipynb": {"steering_step": 2},
-    "03_covariance.ipynb": {
-        "covariance_matrix_from_examples": 1,
-        "get_top_magnitude_indices": 1,
-        "remove_from_list": 1,
-        "get_top_covariances": 2,
-    },
-    "04_fairness.ipynb": {"demographic_parity_gap": 1, "equalized_odds_gap": 1, "equal_opportunity_gap": 1},
-    "05_sources_of_bias.ipynb": {"per_class_recall": 1, "inverse_frequency_weights": 1},
-    "06_mitigation.ipynb": {"project_out": 1, "conditional_steering_step": 2},
+# The graded functions: notebook -> {grade_id (= function name): points}, from the autograder's own table.
+CONTRACT = {"01_models.ipynb": {"describe_face": 0}} | {  # 01: a 0-point practice exercise (validate fails on it)
+    f"{nb}.ipynb": {item.name: item.points for item in items_of(nb)} for nb in GRADED_NOTEBOOKS
 }
 # Ungraded answer cells (warm-ups): answer cells with no test cell of their own.
 UNGRADED_ANSWERS = {"04_fairness.ipynb": {"warmup_parity", "warmup_odds"}}
@@ -110,10 +101,10 @@ def test_grade_ids_are_unique_and_metadata_is_schema_3() -> None:
                 if meta["grade"]:
                     assert "points" in meta and meta["points"] >= 0
                     assert meta["locked"], f"{name}: graded test cell {meta['grade_id']} must be locked"
-        for cell in read(SOLUTIONS / name).cells:
-            gid = nbgrader_meta(cell)["grade_id"]
-            assert gid not in seen, f"grade_id {gid!r} appears in {seen.get(gid)} and {name}"
-            seen[gid] = name
+                if folder == SOLUTIONS:
+                    gid = meta["grade_id"]
+                    assert gid not in seen, f"grade_id {gid!r} appears in {seen.get(gid)} and {name}"
+                    seen[gid] = name
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -159,10 +150,11 @@ def test_graded_signatures() -> None:
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_release_has_no_solutions_or_hidden_tests(name: str) -> None:
     source_cells = {nbgrader_meta(c)["grade_id"]: c for c in read(SOLUTIONS / name).cells}
-    text = json.dumps(read(RELEASE / name))
+    release = read(RELEASE / name)
+    text = json.dumps(release)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in text, f"{name}: the release still contains {marker!r}"
-    for cell in read(RELEASE / name).cells:
+    for cell in release.cells:
         meta = nbgrader_meta(cell)
         original = source_cells[meta["grade_id"]]
         if meta["solution"]:
