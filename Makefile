@@ -27,8 +27,9 @@ test: $(STAMP)  ## the whole test suite (CPU only, no CelebA needed)
 lint: $(STAMP)  ## ruff over the package, the grader, tests, benchmarks and scripts
 	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks scripts
 
-notebooks: $(STAMP)  ## regenerate the student release notebooks/ from solutions/
+notebooks: $(STAMP)  ## regenerate the student release notebooks/ from solutions/ (and the grader's cell table)
 	$(BIN)/nbgrader generate_assignment ganbias --force --no-db
+	$(BIN)/python scripts/course_cells.py
 
 benchmark: $(STAMP)  ## reference steering loop vs ours: time, memory and ratio
 	$(BIN)/python benchmarks/steering_benchmark.py

@@ -1,8 +1,10 @@
-"""The course's autograder: sandboxed, pytest-based checks of the graded functions, and ``ganbias grade``.
+"""The course's autograder: one definition of every graded function, checked in a sandbox or in place.
 
-Modules: :mod:`~autograder.spec` (the graded items), :mod:`~autograder.notebook` (reading
-submissions, finding answers), :mod:`~autograder.sandbox` (running student code isolated),
-:mod:`~autograder.codec` (the data-only wire format), :mod:`~autograder.references` and
-:mod:`~autograder.checks` (expected values and comparisons), :mod:`~autograder.grading`
-(scores, feedback, CSV, Gradescope, batches).
+Modules: :mod:`~autograder.items` (every graded function: points, cases, reference,
+known mistakes; one module per notebook), :mod:`~autograder.checks` (judging a result,
+and ``check()``, which the notebooks' test cells call), :mod:`~autograder._runner`
+(calling a student's function, inside the sandbox or in place), :mod:`~autograder.notebook`
+(reading submissions), :mod:`~autograder.sandbox` (bubblewrap isolation),
+:mod:`~autograder.codec` (the data-only wire format), :mod:`~autograder.grading`
+(scores, feedback, CSV, batches) and :mod:`~autograder.cli` (``ganbias grade``).
 """

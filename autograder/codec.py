@@ -3,8 +3,11 @@
 The parent never unpickles anything the child sends: a student's object could run
 code in the grader when unpickled. The child turns its results into JSON plus raw
 array bytes; the parent rebuilds numpy arrays and torch tensors from a fixed list of
-numeric dtypes and refuses everything else. (Parent-to-child traffic is pickled: the
-child trusts the grader, not the other way round.)
+numeric dtypes and refuses everything else. The grader's requests to the child use
+the same format (with longer strings allowed), so nothing is pickled either way.
+
+This module imports nothing of the course package: the sandbox runs it from a
+private copy, beside :mod:`autograder._runner`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import numpy as np
 
 #: Largest message the parent accepts (bytes).
 MAX_MESSAGE_BYTES = 64 * 2**20
+#: Most bytes of arrays that decoding one message may build (each blob is copied once per use).
+MAX_DECODED_BYTES = 2 * MAX_MESSAGE_BYTES
 MAX_DEPTH = 8
 MAX_ITEMS = 10_000
 MAX_STR = 2_000
@@ -61,24 +66,27 @@ class Opaque:
         return f"<{self.type_name}>"
 
 
-def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int]) -> Any:
+def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int], max_str: int) -> Any:
     budget[0] -= 1
     if budget[0] < 0 or depth > MAX_DEPTH:
         return {"t": "other", "type": "too large or too deeply nested", "repr": ""}
     if obj is None or isinstance(obj, bool):
         return obj
+    if type(obj) is ModelRef:
+        return {"t": "model", "v": obj.which}
     if isinstance(obj, int) and type(obj) is int:
         return obj if abs(obj) < 2**63 else {"t": "other", "type": "int", "repr": "a very large int"}
     if type(obj) is float:
         return obj if math.isfinite(obj) else {"t": "float", "v": repr(obj)}
     if type(obj) is str:
-        return {"t": "str", "v": obj[:MAX_STR]}
+        return {"t": "str", "v": obj[:max_str]}
     if type(obj) in (list, tuple):
-        return {"t": type(obj).__name__, "v": [_encode(v, blobs, depth + 1, budget) for v in obj[:MAX_ITEMS]]}
+        return {"t": type(obj).__name__,
+                "v": [_encode(v, blobs, depth + 1, budget, max_str) for v in obj[:MAX_ITEMS]]}
     if type(obj) is dict:
         items = list(obj.items())[:MAX_ITEMS]
-        return {"t": "dict", "v": [[_encode(k, blobs, depth + 1, budget), _encode(v, blobs, depth + 1, budget)]
-                                   for k, v in items]}
+        return {"t": "dict", "v": [[_encode(k, blobs, depth + 1, budget, max_str),
+                                    _encode(v, blobs, depth + 1, budget, max_str)] for k, v in items]}
     try:
         import torch
 
@@ -95,6 +103,8 @@ def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int]) -> Any:
     if type(obj) is np.ndarray and obj.dtype.name in _NUMPY_DTYPES:
         blobs.append(np.ascontiguousarray(obj).tobytes())
         return {"t": "nd", "dtype": obj.dtype.name, "shape": list(obj.shape), "b": len(blobs) - 1}
+    if type(obj) is np.ndarray and obj.dtype.kind == "U" and obj.size <= MAX_ITEMS:
+        return {"t": "ndstr", "shape": list(obj.shape), "v": [str(v)[:max_str] for v in obj.reshape(-1).tolist()]}
     if isinstance(obj, np.generic) and type(obj).__module__ == "numpy" and obj.dtype.name in _NUMPY_DTYPES:
         blobs.append(np.asarray(obj).tobytes())
         return {"t": "npscalar", "dtype": obj.dtype.name, "b": len(blobs) - 1}
@@ -105,40 +115,70 @@ def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int]) -> Any:
     return {"t": "other", "type": type(obj).__name__[:100], "repr": text}
 
 
-def encode(message: dict[str, Any]) -> bytes:
+def encode(message: dict[str, Any], max_str: int = MAX_STR) -> bytes:
     """Encode a message (JSON-able dict whose values may hold arrays and tensors) into bytes.
 
-    Runs in the child.
+    The child encodes its results (strings cut at ``max_str``); the grader encodes its
+    requests with a larger ``max_str`` (source code).
     """
     blobs: list[bytes] = []
-    header = json.dumps({k: _encode(v, blobs, 0, [MAX_ITEMS]) for k, v in message.items()}).encode()
+    header = json.dumps({k: _encode(v, blobs, 0, [MAX_ITEMS * 4], max_str)
+                         for k, v in message.items()}).encode()
     sizes = [len(b) for b in blobs]
     head = json.dumps({"h": len(header), "sizes": sizes}).encode()
     return struct.pack("<I", len(head)) + head + header + b"".join(blobs)
 
 
-def _decode(node: Any, blobs: list[bytes], depth: int) -> Any:
+class _Budget:
+    """What decoding one message may still build: nodes and array bytes."""
+
+    def __init__(self, max_str: int) -> None:
+        self.nodes = MAX_ITEMS * 8
+        self.bytes = MAX_DECODED_BYTES
+        self.max_str = max_str
+
+    def spend(self, nodes: int = 1, nbytes: int = 0) -> None:
+        self.nodes -= nodes
+        self.bytes -= nbytes
+        if self.nodes < 0 or self.bytes < 0:
+            raise DecodeError("the message would decode to more than the grader accepts")
+
+
+def _decode(node: Any, blobs: list[bytes], depth: int, budget: _Budget) -> Any:
     if depth > MAX_DEPTH + 2:
         raise DecodeError("nested too deeply")
+    budget.spend()
     if node is None or isinstance(node, (bool, int, float)):
         return node
     if not isinstance(node, dict) or not isinstance(node.get("t"), str):
         raise DecodeError("unexpected node")
     t = node["t"]
     if t == "str":
-        return str(node.get("v", ""))[:MAX_STR]
+        return str(node.get("v", ""))[:budget.max_str]
+    if t == "model":
+        if node.get("v") not in ("gen", "classifier"):
+            raise DecodeError("unknown model")
+        return ModelRef(node["v"])
     if t == "float":
         return float(node["v"]) if node["v"] in ("nan", "inf", "-inf") else math.nan
     if t in ("list", "tuple"):
-        items = [_decode(v, blobs, depth + 1) for v in node.get("v", [])[:MAX_ITEMS]]
+        items = [_decode(v, blobs, depth + 1, budget) for v in node.get("v", [])[:MAX_ITEMS]]
         return items if t == "list" else tuple(items)
     if t == "dict":
         out = {}
         for pair in node.get("v", [])[:MAX_ITEMS]:
-            key = _decode(pair[0], blobs, depth + 1)
+            key = _decode(pair[0], blobs, depth + 1, budget)
             out[key if isinstance(key, (str, int, float, bool, type(None), tuple)) else repr(key)] = _decode(
-                pair[1], blobs, depth + 1)
+                pair[1], blobs, depth + 1, budget)
         return out
+    if t == "ndstr":
+        values = node.get("v")
+        shape = node.get("shape")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or \
+                not isinstance(shape, list) or math.prod(shape) != len(values):
+            raise DecodeError("bad string array")
+        budget.spend(len(values), sum(len(v) for v in values))
+        return np.array(values, dtype=str).reshape(shape)
     if t in ("nd", "torch", "npscalar"):
         name = node["np"] if t == "torch" else node["dtype"]
         if name not in _NUMPY_DTYPES:
@@ -146,6 +186,7 @@ def _decode(node: Any, blobs: list[bytes], depth: int) -> Any:
         index = node.get("b")
         if not isinstance(index, int) or not 0 <= index < len(blobs):
             raise DecodeError("bad blob index")
+        budget.spend(nbytes=len(blobs[index]))
         arr = np.frombuffer(blobs[index], dtype=np.dtype(name)).copy()
         if t == "npscalar":
             if arr.size != 1:
@@ -171,8 +212,8 @@ def _decode(node: Any, blobs: list[bytes], depth: int) -> Any:
     raise DecodeError(f"unknown node type {t!r}")
 
 
-def decode(data: bytes) -> dict[str, Any]:
-    """Decode one message from the child. Runs in the parent; never executes anything.
+def decode(data: bytes, max_str: int = MAX_STR) -> dict[str, Any]:
+    """Decode one message. Never executes anything; bounds what it builds.
 
     Raises:
         DecodeError: If the bytes are not a well-formed message.
@@ -192,7 +233,8 @@ def decode(data: bytes) -> dict[str, Any]:
             pos += size
         if not isinstance(header, dict):
             raise DecodeError("header is not an object")
-        return {str(k): _decode(v, blobs, 0) for k, v in header.items()}
+        budget = _Budget(max_str)
+        return {str(k): _decode(v, blobs, 0, budget) for k, v in header.items()}
     except DecodeError:
         raise
     except (ValueError, KeyError, TypeError, IndexError, struct.error, RecursionError) as err:

@@ -6,8 +6,8 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add ``--submission`` (the notebook to check) and ``--solutions`` (where expected answers come from)."""
+    """Add ``--submission`` (the notebook to check) and ``--trusted-submissions``."""
     group = parser.getgroup("ganbias autograder")
     group.addoption("--submission", action="store", default=None, help="student notebook (.ipynb) to check")
-    group.addoption("--solutions", action="store", default=None,
-                    help="folder of the solution notebooks (default solutions/ganbias)")
+    group.addoption("--trusted-submissions", action="store_true", default=False,
+                    help="run the notebook without isolation when bubblewrap is not available")

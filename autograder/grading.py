@@ -7,25 +7,39 @@ nothing and a rerun resumes), and rewrites ``grades.csv`` as it goes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
 import re
+import tempfile
 import time
+import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .checks import Case, CaseBook
-from .codec import ModelRef
+from . import sandbox
+from .checks import Case
+from .items import (
+    ASSIGNMENT,
+    all_items,
+    cases_of,
+    graded_notebooks,
+    helper_sources,
+    is_ungraded_notebook,
+    items_of,
+    notebooks_named_in,
+)
 from .notebook import AnswerProgram, SubmissionError, build_program, identify_notebook, read_notebook
-from .sandbox import Call, Limits, SandboxError, run_submission, warm_up
-from .spec import ASSIGNMENT, GRADED_ITEMS, GRADED_NOTEBOOKS, is_ungraded_notebook, items_of, notebooks_named_in
+from .sandbox import Call, Isolation, Limits, SandboxError, World
 
-RESULT_VERSION = 1
+RESULT_VERSION = 2
+#: A student's status in grades.csv.
+STATUSES = ("graded", "timed_out", "crashed", "refused", "grader_error")
 
 
 @dataclass
@@ -56,11 +70,14 @@ class StudentGrade:
     """One student's result.
 
     Attributes:
-        student: Student id (from the file or folder name).
+        student: Student id, exactly as the file or folder is named.
         files: The files graded.
         functions: One entry per graded function in scope.
-        problems: Problems with the files themselves (unreadable, not a notebook...).
-        status: ``"graded"``, or ``"grader_error"`` when the grader itself failed (retried on rerun).
+        problems: Problems with the files themselves (unreadable, a symbolic link, not a notebook...).
+        status: One of :data:`STATUSES`: ``graded``; ``timed_out`` or ``crashed`` (some of the code hung or
+            died; the rest was graded); ``refused`` (nothing could be graded); ``grader_error`` (the
+            grader itself failed; retried on rerun).
+        isolation: How the student's code was isolated.
         fingerprint: Hash of the files' bytes (a changed submission is regraded).
         seconds: Time spent grading.
     """
@@ -70,6 +87,7 @@ class StudentGrade:
     functions: list[FunctionGrade] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     status: str = "graded"
+    isolation: str = ""
     fingerprint: str = ""
     seconds: float = 0.0
 
@@ -92,53 +110,113 @@ class StudentGrade:
         """Rebuild from :meth:`to_json`'s output."""
         functions = [FunctionGrade(**f) for f in data.get("functions", [])]
         return cls(data["student"], list(data.get("files", [])), functions, list(data.get("problems", [])),
-                   data.get("status", "graded"), data.get("fingerprint", ""), float(data.get("seconds", 0.0)))
+                   data.get("status", "graded"), data.get("isolation", ""), data.get("fingerprint", ""),
+                   float(data.get("seconds", 0.0)))
 
 
-def safe_id(name: str) -> str:
-    """A student id usable as a file name."""
-    cleaned = re.sub(r"[^A-Za-z0-9._@+-]+", "_", name).strip("._") or "student"
-    return cleaned[:120]
+def file_id(student: str) -> str:
+    """A file name for a student's results: the id itself when it is plain ASCII, else a readable part and a hash.
+
+    Different ids always get different names ("Zoë" and "Zoé", "a b" and "a_b").
+    """
+    plain = re.sub(r"[^A-Za-z0-9._@+-]+", "_", unicodedata.normalize("NFKD", student)).strip("._")[:80] or "student"
+    if plain == student:
+        return plain
+    return f"{plain}-{hashlib.sha256(student.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
+
+
+@dataclass
+class Submission:
+    """What :func:`discover` found for one student.
+
+    Attributes:
+        files: Their notebook files.
+        whole: Every graded notebook is expected (a folder), rather than only the files given.
+        problems: What was found but not read (symbolic links...).
+    """
+
+    files: list[Path] = field(default_factory=list)
+    whole: bool = False
+    problems: list[str] = field(default_factory=list)
 
 
 def _student_of_file(path: Path) -> str:
     stem = path.stem
     if notebooks_named_in(stem) or is_ungraded_notebook(stem):
-        for parent in path.resolve().parents:
+        for parent in path.absolute().parents:
             if parent.name and parent.name != ASSIGNMENT:
                 return parent.name
     return stem
 
 
-def discover(paths: Iterable[str | os.PathLike]) -> dict[str, tuple[list[Path], bool]]:
-    """Map each student id to their notebook files and whether the whole assignment is expected.
+def _notebooks_in(folder: Path, problems: list[str]) -> list[Path]:
+    """Notebook files under ``folder``, never following a symbolic link (each one is reported)."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in list(dirs):
+            if os.path.islink(os.path.join(root, name)):
+                problems.append(f"{os.path.relpath(os.path.join(root, name), folder)} is a symbolic link: "
+                                "not followed")
+                dirs.remove(name)
+            elif name == ".ipynb_checkpoints" or name.startswith("."):
+                dirs.remove(name)
+        for name in files:
+            if not name.endswith(".ipynb"):
+                continue
+            path = Path(root) / name
+            if path.is_symlink():
+                problems.append(f"{path.relative_to(folder)} is a symbolic link: not followed, not graded")
+            else:
+                found.append(path)
+    return sorted(found)
+
+
+def discover(paths: Iterable[str | os.PathLike]) -> dict[str, Submission]:
+    """Map each student id to their notebook files, never following symbolic links.
 
     A file is one student's notebook (id: its name, or its folder's name when the
     file is named after a course notebook). A folder holding notebooks is one student
     (id: the folder's name) expected to hand in every graded notebook; a folder of
-    folders (nbgrader's ``submitted/``) is one student per subfolder.
+    folders (nbgrader's ``submitted/``) is one student per subfolder. Ids are kept
+    exactly as named.
+
+    Raises:
+        FileNotFoundError: If a path does not exist.
+        ValueError: If two different places give the same student id (named in the message).
     """
-    students: dict[str, tuple[list[Path], bool]] = {}
+    students: dict[str, Submission] = {}
+    origin: dict[str, str] = {}
 
-    def add(student: str, files: list[Path], whole: bool) -> None:
-        key = safe_id(student)
-        old, old_whole = students.get(key, ([], False))
-        students[key] = (sorted(set(old) | set(files)), old_whole or whole)
-
-    def notebooks_in(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and p.is_file())
+    def add(student: str, where: Path, sub: Submission) -> None:
+        if student in students:
+            raise ValueError(f"two submissions for the student id {student!r}: {origin[student]} and {where}; "
+                             "rename one (nothing was merged)")
+        students[student], origin[student] = sub, str(where)
 
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
-            add(_student_of_file(path), [path], False)
+        if path.is_symlink():
+            add(path.name, path, Submission(problems=[f"{path.name} is a symbolic link: not followed"]))
+        elif path.is_file():
+            add(_student_of_file(path), path, Submission([path]))
         elif path.is_dir():
-            if any(p.suffix == ".ipynb" for p in path.iterdir() if p.is_file()):
-                name = path.resolve().parent.name if path.resolve().name == ASSIGNMENT else path.name
-                add(name, notebooks_in(path), True)
+            entries = sorted(path.iterdir())
+            if any(p.suffix == ".ipynb" for p in entries) or path.name == ASSIGNMENT:
+                name = path.absolute().parent.name if path.name == ASSIGNMENT else path.name
+                sub = Submission(whole=True)
+                sub.files = _notebooks_in(path, sub.problems)
+                add(name, path, sub)
             else:
-                for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                    add(sub.name, notebooks_in(sub), True)
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_symlink():
+                        add(entry.name, entry, Submission(whole=True, problems=[
+                            f"the folder {entry.name} is a symbolic link: not followed"]))
+                    elif entry.is_dir():
+                        sub = Submission(whole=True)
+                        sub.files = _notebooks_in(entry, sub.problems)
+                        add(entry.name, entry, sub)
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
     return students
@@ -148,9 +226,10 @@ def fingerprint(files: list[Path]) -> str:
     """sha256 over the files' names and bytes."""
     digest = hashlib.sha256()
     for f in files:
-        digest.update(f.name.encode() + b"\0")
+        digest.update(f.name.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            with open(f, "rb") as handle:
+            fd = os.open(f, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
         except OSError:
@@ -158,20 +237,7 @@ def fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def grade_student(student: str, files: list[Path], book: CaseBook, limits: Limits | None = None,
-                  whole_assignment: bool = False) -> StudentGrade:
-    """Grade one student's notebooks.
-
-    Args:
-        student: Student id.
-        files: Their notebook files.
-        book: The prepared cases.
-        limits: Sandbox limits.
-        whole_assignment: Expect every graded notebook (missing ones score zero); otherwise
-            only the notebooks found among ``files``.
-    """
-    started = time.monotonic()
-    grade = StudentGrade(student, [str(f) for f in files], fingerprint=fingerprint(files))
+def _read_programs(grade: StudentGrade, files: list[Path]) -> tuple[dict[str, AnswerProgram], dict[str, str]]:
     programs: dict[str, AnswerProgram] = {}
     unreadable: dict[str, str] = {}
     for path in files:
@@ -192,62 +258,101 @@ def grade_student(student: str, files: list[Path], book: CaseBook, limits: Limit
             grade.problems.append(f"{path.name}: a second copy of {notebook}; the one that sorts last was graded")
         programs[notebook] = build_program(cells, notebook)
         unreadable.pop(notebook, None)
-    scope = [nb for nb in GRADED_NOTEBOOKS if whole_assignment or nb in programs or nb in unreadable]
-    calls: list[Call] = []
-    case_of: dict[str, Case] = {}
+    return programs, unreadable
+
+
+def grade_student(student: str, sub: Submission, world: World, limits: Limits | None = None) -> StudentGrade:
+    """Grade one student's notebooks in the sandbox.
+
+    Independent functions run first, in one sandboxed run; functions that call the
+    student's other graded functions run after, in a fresh one, with the reference
+    versions of those helpers in their place (one mistake costs one function, and
+    nothing from the first run can help the second).
+    """
+    limits = limits or Limits()
+    started = time.monotonic()
+    deadline = started + limits.student_budget_s
+    grade = StudentGrade(student, [str(f) for f in sub.files], problems=list(sub.problems),
+                         isolation=world.isolation.kind, fingerprint=fingerprint(sub.files))
+    programs, unreadable = _read_programs(grade, sub.files)
+    scope = [nb for nb in graded_notebooks() if sub.whole or nb in programs or nb in unreadable]
+    stages: list[list[tuple[Call, Case]]] = [[], []]
+    by_name: dict[str, FunctionGrade] = {}
     for notebook in scope:
         program = programs.get(notebook)
         for item in items_of(notebook):
-            fg = FunctionGrade(notebook, item.name, book.refs.points(item.name))
+            fg = by_name[item.name] = FunctionGrade(notebook, item.name, item.points)
             grade.functions.append(fg)
             if program is None:
                 fg.messages.append(unreadable.get(notebook, f"{notebook}.ipynb was not handed in"))
-                continue
-            if item.name in program.missing:
+            elif item.name in program.missing:
                 fg.messages.append(program.missing[item.name])
-                continue
-            for i, case in enumerate(book.cases.get(item.name, [])):
-                call = Call(f"{item.name}#{i}", notebook, item.name, case.args, case.kwargs,
-                            return_args=bool(case.unchanged))
-                calls.append(call)
-                case_of[call.id] = case
-    if calls:
-        needs_models = any(isinstance(a, ModelRef) for c in calls for a in c.args)
+            else:
+                for i, case in enumerate(cases_of(item.name)):
+                    call = Call(f"{item.name}#{i}", notebook, item.name, case.args, case.kwargs, case.return_args)
+                    stages[bool(item.depends)].append((call, case))
+    units = {nb: [(u.label, u.source) for u in p.units] for nb, p in programs.items() if nb in scope}
+    report = sandbox.RunReport()
+    for stage, pairs in enumerate(stages):
+        if not pairs:
+            continue
+        dependents = {call.function for call, _ in pairs}
+        helpers = {} if stage == 0 else {k: v for f in dependents for k, v in helper_sources(_item(f)).items()}
+        replace = {} if stage == 0 else {
+            nb: sorted({d for f in dependents if _item(f).notebook == nb for d in _item(f).depends}) for nb in units}
+        stage_units = {nb: us for nb, us in units.items() if any(call.notebook == nb for call, _ in pairs)}
         try:
-            report = run_submission({nb: programs[nb] for nb in programs if nb in scope}, calls, limits,
-                                    needs_models=needs_models)
+            sandbox.run(world, stage_units, [call for call, _ in pairs], limits, deadline, helpers, replace, report)
         except SandboxError as err:
             grade.status = "grader_error"
             grade.problems.append(f"grader error (will be retried): {err}")
             grade.seconds = time.monotonic() - started
             return grade
-        by_name = {fg.name: fg for fg in grade.functions}
-        for call in calls:
+        for call, case in pairs:
             fg = by_name[call.function]
             fg.total_cases += 1
             result = report.results.get(call.id)
-            why = case_of[call.id].judge(result) if result else "no result"
+            why = case.judge(result) if result else "no result came back"
             if why is None:
                 fg.passed_cases += 1
             else:
-                fg.messages.append(f"{case_of[call.id].name}: {why}")
-        for fg in grade.functions:
-            if fg.total_cases and fg.passed_cases == fg.total_cases:
-                fg.points = fg.max_points
-            elif fg.total_cases and fg.notebook in report.load_errors and report.load_errors[fg.notebook]:
-                fg.messages.append("while defining your functions: " + "; ".join(report.load_errors[fg.notebook]))
+                fg.messages.append(f"{case.name}: {why}")
+                if result is not None and result.output.strip():
+                    fg.messages.append("what it printed: " + result.output.strip()[:300])
+    statuses = {r.status for r in report.results.values()}
     for fg in grade.functions:
-        if fg.total_cases == 0 and not fg.messages and fg.name not in book.cases:
-            fg.messages.append("not graded: the grader has no checks for it")
+        item = _item(fg.name)
+        if fg.total_cases and fg.passed_cases == fg.total_cases:
+            fg.points = fg.max_points
+        elif fg.total_cases:
+            if item.depends:
+                fg.messages.append(f"checked with the reference {', '.join(item.depends)} in place of yours")
+            errors = report.load_errors.get(fg.notebook)
+            if errors:
+                fg.messages.append("while running your cells: " + "; ".join(errors[:5]))
+    if "timeout" in statuses:
+        grade.status = "timed_out"
+    elif "crashed" in statuses:
+        grade.status = "crashed"
+    elif not any(fg.total_cases for fg in grade.functions) and not programs:
+        grade.status = "refused"
     grade.seconds = time.monotonic() - started
     return grade
+
+
+def _item(name: str):  # noqa: ANN202 (an Item)
+    from .items import item_named
+
+    return item_named(name)
 
 
 def feedback_text(grade: StudentGrade) -> str:
     """Per-student feedback: what passed, what failed and why (no hidden expected values)."""
     lines = [f"Feedback for {grade.student}: {grade.total:g} / {grade.max_total:g} points", ""]
-    if grade.status != "graded":
+    if grade.status == "grader_error":
         lines += ["The grader itself had a problem with your submission; it will be graded again.", ""]
+    elif grade.status != "graded":
+        lines += [f"Status: {grade.status.replace('_', ' ')} (see the messages below).", ""]
     for problem in grade.problems:
         lines.append(f"! {problem}")
     if grade.problems:
@@ -277,26 +382,36 @@ def gradescope_json(grade: StudentGrade) -> dict:
             "output": "\n".join(grade.problems), "tests": tests}
 
 
-def _write_atomic(path: Path, text: str, newline: str | None = None) -> None:
+def write_atomic(path: Path, text: str, newline: str | None = None) -> None:
+    """Write ``text`` to ``path`` through a new, uniquely named file (``O_EXCL``) renamed over it.
+
+    Whatever stands at ``path`` (a file, a named pipe...) is replaced, never opened.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline=newline)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_csv(path: Path, grades: Iterable[StudentGrade]) -> None:
-    """``grades.csv``: one row per student, a column per graded function, total and max."""
-    names = [item.name for item in GRADED_ITEMS]
+    """``grades.csv``: one row per student, a column per graded function, total, status and isolation."""
+    names = [item.name for item in all_items()]
     rows = []
     for g in sorted(grades, key=lambda g: g.student):
         points = {fg.name: fg.points for fg in g.functions}
-        rows.append([g.student, f"{g.total:g}", f"{g.max_total:g}", g.status]
+        rows.append([g.student, f"{g.total:g}", f"{g.max_total:g}", g.status, g.isolation]
                     + [f"{points[n]:g}" if n in points else "" for n in names] + [" | ".join(g.problems)])
     text = io.StringIO(newline="")
     writer = csv.writer(text)
-    writer.writerow(["student", "total", "max_total", "status", *names, "problems"])
+    writer.writerow(["student", "total", "max_total", "status", "isolation", *names, "problems"])
     writer.writerows(rows)
-    _write_atomic(path, text.getvalue(), newline="")
+    write_atomic(path, text.getvalue(), newline="")
 
 
 @dataclass
@@ -308,20 +423,20 @@ class BatchSummary:
         graded: Students graded in this run.
         resumed: Students whose earlier result was kept.
         seconds: Wall-clock time of the run.
-        warnings: Grader warnings (cases dropped...).
+        isolation: How students' code was isolated, in words.
     """
 
     grades: list[StudentGrade]
     graded: int
     resumed: int
     seconds: float
-    warnings: list[str]
+    isolation: str
 
     def text(self) -> str:
         """A short summary for the terminal."""
         gs = self.grades
         lines = [f"{len(gs)} students ({self.graded} graded now, {self.resumed} kept from an earlier run) "
-                 f"in {self.seconds:.1f} s"]
+                 f"in {self.seconds:.1f} s", f"isolation: {self.isolation}"]
         if gs:
             mean = sum(g.total for g in gs) / len(gs)
             lines.append(f"mean total {mean:.2f} / {max(g.max_total for g in gs):g}")
@@ -333,101 +448,88 @@ class BatchSummary:
                     c[1] += 1
             for name, (ok, n) in counts.items():
                 lines.append(f"  {name:<34} passed by {ok}/{n}")
+            for status in STATUSES[1:]:
+                who = [g.student for g in gs if g.status == status]
+                if who:
+                    lines.append(f"{status.replace('_', ' ')}: {', '.join(who[:20])}" + (" ..." if len(who) > 20
+                                                                                         else ""))
             problems = [g.student for g in gs if g.problems]
             if problems:
                 lines.append(f"students with file problems: {', '.join(problems[:20])}"
                              + (" ..." if len(problems) > 20 else ""))
-            errors = [g.student for g in gs if g.status != "graded"]
-            if errors:
-                lines.append(f"GRADER ERRORS (rerun to retry): {', '.join(errors)}")
-        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
-def needed_functions(todo: Iterable[tuple[str, list[Path], bool]]) -> list[str]:
-    """The graded functions that a batch may need checks for (all, unless every file is named after its notebook)."""
-    notebooks: set[str] = set()
-    for _student, files, whole in todo:
-        if whole:
-            return [item.name for item in GRADED_ITEMS]
-        for f in files:
-            named = notebooks_named_in(f.name)
-            if not named and not is_ungraded_notebook(f.name):
-                return [item.name for item in GRADED_ITEMS]
-            notebooks.update(named)
-    return [item.name for item in GRADED_ITEMS if item.notebook in notebooks]
-
-
 def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs: int = 2, force: bool = False,
-                gradescope: bool = False, limits: Limits | None = None, solutions: str | os.PathLike | None = None,
+                gradescope: bool = False, limits: Limits | None = None, isolation: Isolation | None = None,
                 progress: bool = True) -> BatchSummary:
     """Grade many submissions into ``out``; results are written as they come and a rerun resumes.
 
-    Writes ``out/results/<student>.json``, ``out/feedback/<student>.txt``, ``out/grades.csv`` and, with
-    ``gradescope``, ``out/gradescope/<student>/results.json``.
+    Writes ``out/results/<id>.json``, ``out/feedback/<id>.txt`` (``<id>``: :func:`file_id`),
+    ``out/grades.csv``, ``out/grading.json`` (how it was graded) and, with ``gradescope``,
+    ``out/gradescope/<id>/results.json``.
 
     Raises:
-        RuntimeError: If an expected answer cannot be computed (solutions missing): nothing is graded.
+        IsolationError: If no isolation is available (see :func:`autograder.sandbox.choose_isolation`).
+        ValueError: If two submissions claim the same student id.
     """
     from tqdm.auto import tqdm
 
-    from .references import References
-
     started = time.monotonic()
     out = Path(out)
+    isolation = isolation or sandbox.choose_isolation()
     students = discover(paths)
     results_dir = out / "results"
     done: dict[str, StudentGrade] = {}
-    todo: list[tuple[str, list[Path], bool]] = []
-    for student, (files, whole) in students.items():
-        previous = results_dir / f"{student}.json"
-        if not force and previous.exists():
+    todo: list[tuple[str, Submission]] = []
+    for student, sub in students.items():
+        previous = results_dir / f"{file_id(student)}.json"
+        if not force and previous.is_file() and not previous.is_symlink():
             try:
                 old = StudentGrade.from_json(json.loads(previous.read_text(encoding="utf-8")))
-                if old.status == "graded" and old.fingerprint == fingerprint(files):
+                if old.student == student and old.status != "grader_error" and \
+                        old.fingerprint == fingerprint(sub.files):
                     done[student] = old
                     continue
             except (ValueError, KeyError, TypeError):
                 pass
-        todo.append((student, files, whole))
+        todo.append((student, sub))
     resumed = len(done)
-    warnings: list[str] = []
+    meta = {"isolation": isolation.kind, "isolation_description": isolation.describe(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "students": len(students)}
+    write_atomic(out / "grading.json", json.dumps(meta, indent=1))
     if todo:
-        limits = limits or Limits()  # a zygote pays off from the second student on
-        limits = replace(limits, use_zygote=limits.use_zygote and len(todo) > 1)
-        warm_up(limits)
-        book = CaseBook(References(solutions), needed_functions(todo))
-        if book.errors:
-            raise RuntimeError("cannot compute expected answers: " + "; ".join(book.errors.values()))
-        warnings = book.warnings
-
-        def one(job: tuple[str, list[Path], bool]) -> StudentGrade:
-            return grade_student(job[0], job[1], book, limits, whole_assignment=job[2])
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
-                tqdm(total=len(todo), desc="grading", unit="student", disable=not progress) as bar:
-            futures = {pool.submit(one, job): job[0] for job in todo}
-            for future in as_completed(futures):
-                student = futures[future]
-                try:
-                    grade = future.result()
-                except Exception as err:  # a grader bug must not lose the batch
-                    grade = StudentGrade(student, [], status="grader_error",
-                                         problems=[f"grader error (will be retried): {type(err).__name__}: {err}"])
-                done[student] = grade
-                _write_atomic(results_dir / f"{student}.json", json.dumps(grade.to_json(), indent=1))
-                _write_atomic(out / "feedback" / f"{student}.txt", feedback_text(grade))
-                if gradescope:
-                    _write_atomic(out / "gradescope" / student / "results.json",
-                                  json.dumps(gradescope_json(grade), indent=1))
-                write_csv(out / "grades.csv", done.values())
-                bar.set_postfix_str(f"{student}: {grade.total:g}/{grade.max_total:g}")
-                bar.update(1)
-    else:  # nothing left to grade: the table still lists everyone found
-        write_csv(out / "grades.csv", done.values())
+        for item in all_items():  # every case is built (and a broken one reported) before any student runs
+            cases_of(item.name)
+        world = World(isolation)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
+                    tqdm(total=len(todo), desc="grading", unit="student", disable=not progress) as bar:
+                futures = {pool.submit(grade_student, student, sub, world, limits): student for student, sub in todo}
+                for future in as_completed(futures):
+                    student = futures[future]
+                    try:
+                        grade = future.result()
+                    except Exception as err:  # a grader bug must not lose the batch
+                        grade = StudentGrade(student, [], status="grader_error", isolation=isolation.kind,
+                                             problems=[f"grader error (will be retried): {type(err).__name__}: "
+                                                       f"{err}"])
+                    done[student] = grade
+                    fid = file_id(student)
+                    write_atomic(results_dir / f"{fid}.json", json.dumps(grade.to_json(), indent=1))
+                    write_atomic(out / "feedback" / f"{fid}.txt", feedback_text(grade))
+                    if gradescope:
+                        write_atomic(out / "gradescope" / fid / "results.json",
+                                     json.dumps(gradescope_json(grade), indent=1))
+                    write_csv(out / "grades.csv", done.values())
+                    bar.set_postfix_str(f"{student}: {grade.total:g}/{grade.max_total:g}")
+                    bar.update(1)
+        finally:
+            world.close()
+    write_csv(out / "grades.csv", done.values())
     if gradescope:
         for student, grade in done.items():
-            target = out / "gradescope" / student / "results.json"
+            target = out / "gradescope" / file_id(student) / "results.json"
             if not target.exists():
-                _write_atomic(target, json.dumps(gradescope_json(grade), indent=1))
-    return BatchSummary(list(done.values()), len(todo), resumed, time.monotonic() - started, warnings)
+                write_atomic(target, json.dumps(gradescope_json(grade), indent=1))
+    return BatchSummary(list(done.values()), len(todo), resumed, time.monotonic() - started, isolation.describe())

@@ -1,21 +1,23 @@
 """Read a submitted notebook defensively and find the code of each graded answer.
 
 Nothing here executes student code: the notebook is parsed as JSON, its code cells
-as Python syntax trees, and the answer program (imports, function and class
-definitions, literal constants) is handed to the sandbox as source text.
+as Python syntax trees, and the answer program (the student's cells, and the setup
+of the course's cells that they use; see :func:`build_program`) is handed to the
+sandbox as source text.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import CodeType
 
-from .spec import GRADED_ITEMS, items_of, notebooks_named_in
+from .items import all_items, items_of, notebooks_named_in
 
 #: Larger files are refused unread (a course notebook with its figures is well under 10 MB).
 MAX_NOTEBOOK_BYTES = 25 * 2**20
@@ -41,6 +43,8 @@ class Cell:
         source: The cell's text.
         grade_id: Its nbgrader ``grade_id``, if the metadata survived.
         points: Its nbgrader points, if any.
+        solution: nbgrader marks it as an answer cell.
+        locked: nbgrader marks it read-only (a course cell).
     """
 
     index: int
@@ -48,21 +52,21 @@ class Cell:
     source: str
     grade_id: str | None = None
     points: float | None = None
+    solution: bool = False
+    locked: bool = False
 
 
 @dataclass
 class CodeUnit:
-    """The part of one code cell that the sandbox runs.
+    """The code of one cell that the sandbox runs.
 
     Attributes:
-        label: Name used in tracebacks, e.g. ``"cell 7"``.
-        source: The cell's source with IPython magics neutralised.
-        keep: Indices of the top-level statements to execute.
+        label: Name used in tracebacks and feedback, e.g. ``"cell 7"`` (its position in the notebook).
+        source: The code, IPython magics neutralised (line numbers kept).
     """
 
     label: str
     source: str
-    keep: list[int]
 
 
 @dataclass
@@ -105,15 +109,20 @@ def read_notebook(path: str | os.PathLike) -> list[Cell]:
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:
-        raise SubmissionError(f"cannot read {path.name}: {err.strerror}") from err
-    if size > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError(
-            f"{path.name} is {size / 2**20:.1f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit "
-            "(clear the outputs, Cell > All Output > Clear, and submit again)"
-        )
-    data = path.read_bytes()
+        why = "it is a symbolic link (not followed)" if err.errno == 40 else err.strerror
+        raise SubmissionError(f"cannot read {path.name}: {why}") from err
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionError(f"{path.name} is not a regular file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(
+                f"{path.name} is {info.st_size / 2**20:.1f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit "
+                "(clear the outputs, Edit > Clear Outputs of All Cells, and submit again)"
+            )
+        data = handle.read(MAX_NOTEBOOK_BYTES + 1)
     if not data.strip():
         raise SubmissionError(f"{path.name} is empty")
     try:
@@ -147,11 +156,13 @@ def read_notebook(path: str | os.PathLike) -> list[Cell]:
         meta = raw.get("metadata")
         nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
         grade_id = points = None
+        solution = locked = False
         if isinstance(nbg, dict):
             grade_id = nbg.get("grade_id") if isinstance(nbg.get("grade_id"), str) else None
             if isinstance(nbg.get("points"), (int, float)) and not isinstance(nbg.get("points"), bool):
                 points = float(nbg["points"])
-        cells.append(Cell(index, str(raw.get("cell_type", "")), source, grade_id, points))
+            solution, locked = nbg.get("solution") is True, nbg.get("locked") is True
+        cells.append(Cell(index, str(raw.get("cell_type", "")), source, grade_id, points, solution, locked))
     if not cells:
         raise SubmissionError(f"{path.name} has no cells")
     return cells
@@ -170,16 +181,8 @@ def neutralise_magics(source: str) -> str:
     return "\n".join(lines)
 
 
-def _is_literal(node: ast.AST) -> bool:
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
-
-
 #: Setup calls whose results answers may use as globals (``device = pick_device()``...).
-SAFE_SETUP_CALLS = frozenset({"pick_device", "attribute_index", "load_pretrained"})
+SAFE_SETUP_CALLS = frozenset({"pick_device", "attribute_index"})
 
 
 def _is_safe_setup_call(node: ast.AST) -> bool:
@@ -192,46 +195,73 @@ def _is_safe_setup_call(node: ast.AST) -> bool:
         isinstance(k.value, simple) for k in node.keywords)
 
 
-def _names_only(target: ast.expr) -> bool:
-    if isinstance(target, ast.Name):
-        return True
-    return isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts)
-
-
-def _keep(node: ast.stmt) -> bool:
-    """Whether a top-level statement belongs to the answer program (definitions, not actions)."""
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return True
+def _bound_names(node: ast.stmt) -> set[str]:
+    """Names a top-level import or simple assignment binds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
     if isinstance(node, ast.Assign):
-        return all(_names_only(t) for t in node.targets) and (_is_literal(node.value)
-                                                              or _is_safe_setup_call(node.value))
-    if isinstance(node, ast.AnnAssign):
-        return isinstance(node.target, ast.Name) and node.value is not None and _is_literal(node.value)
-    if isinstance(node, ast.Try):
-        body = node.body + [s for h in node.handlers for s in h.body] + node.orelse + node.finalbody
-        return all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass)) for s in body)
-    return False
+        return {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _used_names(trees: list[ast.Module]) -> set[str]:
+    return {n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _course_setup(node: ast.stmt) -> bool:
+    """Whether a statement of a course cell is setup that answers may rely on (imports, ``device = ...``)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    return isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets) \
+        and _is_safe_setup_call(node.value)
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
-def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
-    """Collect the answer program of ``notebook``'s graded functions from ``cells``.
+def course_cell_hashes() -> dict[str, set[str]]:
+    """Notebook -> hashes of its course (read-only) cells, from ``course_cells.json`` (see ``make notebooks``)."""
+    path = Path(__file__).with_name("course_cells.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {nb: set(hashes) for nb, hashes in data.items()}
 
-    Every code cell contributes its imports, definitions and literal constants, in
-    notebook order, so helpers in other cells, moved or split cells work. A function
-    defined more than once takes its last definition, as a top-to-bottom run would.
-    The cell with the function's ``grade_id`` is only used to explain a missing answer.
+
+def cell_hash(source: str) -> str:
+    """A hash of a cell's source, blind to trailing spaces and blank lines."""
+    lines = [ln.rstrip() for ln in source.strip().splitlines()]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def is_course_cell(cell: Cell, course_hashes: set[str]) -> bool:
+    """A cell the course wrote and the student does not answer in (nbgrader's locked or test cells)."""
+    if cell.solution:
+        return False
+    if cell.grade_id is not None or cell.locked:
+        return True
+    return cell_hash(cell.source) in course_hashes
+
+
+def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
+    """Collect what the sandbox runs to define ``notebook``'s graded functions, from ``cells``.
+
+    A top-to-bottom run of the student's cells: every answer cell and every cell the
+    student added runs in full, statement by statement (an error in one statement
+    does not lose the definitions after it; it is reported with its cell and line).
+    Of the course's own cells only the setup the answers use is kept: imports of
+    names the answer cells use, and ``device = pick_device()``. A function defined
+    more than once takes its last definition, as a top-to-bottom run would.
     """
     program = AnswerProgram(notebook)
-    items = items_of(notebook)
-    names = {item.name for item in items}
+    names = {item.name for item in items_of(notebook)}
+    course = course_cell_hashes().get(notebook, set())
     by_id = {c.grade_id: c for c in cells if c.grade_id}
     syntax_errors: dict[int, str] = {}
-    code_cells = [c for c in cells if c.cell_type == "code"][:MAX_CODE_CELLS]
-    for cell in code_cells:
+    parsed: list[tuple[Cell, str, ast.Module, bool]] = []
+    for cell in [c for c in cells if c.cell_type == "code"][:MAX_CODE_CELLS]:
         label = f"cell {cell.index + 1}"
         if len(cell.source) > MAX_CELL_CHARS:
             program.notes.append(f"{label} is over {MAX_CELL_CHARS} characters and was skipped")
@@ -245,12 +275,21 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             syntax_errors[cell.index] = f"{where}{msg}"
             program.notes.append(f"{label} has a syntax error ({where}{msg}); none of its code was run")
             continue
-        keep = [i for i, node in enumerate(tree.body) if _keep(node)]
-        if keep:
-            program.units.append(CodeUnit(label, source, keep))
+        parsed.append((cell, source, tree, is_course_cell(cell, course)))
+    used = _used_names([tree for _, _, tree, is_course in parsed if not is_course])
+    for cell, source, tree, is_course in parsed:
+        label = f"cell {cell.index + 1}"
+        if is_course:
+            kept = [node for node in tree.body if _course_setup(node) and _bound_names(node) & used]
+            if not kept:
+                continue
+            source = ast.unparse(ast.Module(body=kept, type_ignores=[]))
+            label += " (setup)"
+        program.units.append(CodeUnit(label, source))
         for name in _defined_names(tree) & names:
-            program.found[name] = label
-    for item in items:
+            if not is_course:
+                program.found[name] = label
+    for item in items_of(notebook):
         if item.name in program.found:
             continue
         answer_cell = by_id.get(item.name)
@@ -258,19 +297,13 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             why = f"your answer cell (cell {answer_cell.index + 1}) has a syntax error, " \
                   f"{syntax_errors[answer_cell.index]}"
         else:
-            broken = [i for i, c in enumerate(cells) if i in syntax_errors and f"def {item.name}" in c.source]
+            broken = [c.index for c in cells if c.index in syntax_errors and f"def {item.name}" in c.source]
             if broken:
                 why = f"cell {broken[-1] + 1}, which defines it, has a syntax error, {syntax_errors[broken[-1]]}"
             else:
                 why = "no `def " + item.name + "(...)` was found in the notebook"
         program.missing[item.name] = f"{item.name} not found: {why}"
     return program
-
-
-def compile_unit(source: str, keep: list[int], filename: str) -> CodeType:
-    """Compile the kept top-level statements (``keep``) of one code unit's ``source``."""
-    tree = ast.parse(source, filename=filename)
-    return compile(ast.Module(body=[tree.body[i] for i in keep], type_ignores=[]), filename, "exec")
 
 
 def identify_notebook(path: str | os.PathLike, cells: list[Cell]) -> str | None:
@@ -281,7 +314,7 @@ def identify_notebook(path: str | os.PathLike, cells: list[Cell]) -> str | None:
     ids = {c.grade_id for c in cells if c.grade_id}
     text = "\n".join(c.source for c in cells if c.cell_type == "code")
     score: dict[str, int] = {}
-    for item in GRADED_ITEMS:
+    for item in all_items():
         if item.name in ids or re.search(rf"\bdef\s+{re.escape(item.name)}\s*\(", text):
             score[item.notebook] = score.get(item.notebook, 0) + 1
     if not score:

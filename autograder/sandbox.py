@@ -1,20 +1,32 @@
-"""Run one student's answers in a separate, limited process and collect what they return.
+"""Run one student's answers in a process the operating system isolates, and collect what comes back.
 
-The grader (parent) sends the answer programs and the inputs of each call; the
-child (:mod:`autograder._child`) defines the functions and calls them; the parent
-decodes the returned values with :mod:`autograder.codec` (data only, never
-pickle) and compares them itself, so no expected value ever reaches the child.
+Isolation is the operating system's job, never the student's own interpreter's:
 
-A call that hangs, crashes the child, exits it or exhausts its limits fails on its
-own: the child is killed and a fresh one carries on with the remaining calls.
+* ``bubblewrap`` (Linux, the sandbox Flatpak uses): a new mount, PID, network, IPC
+  and UTS namespace per run; read-only binds of exactly the Python installation,
+  the course package (with its reference implementations removed, see
+  :func:`ganbias_helpers.reference.stubbed_source`) and its weights; a private
+  tmpfs as working folder; no project tree, solutions, ``--out``, home folder,
+  other students or ``/etc``; ``--die-with-parent`` and a new session; when the
+  grader is root, the student's code runs as ``nobody``.
+* ``user`` (no bubblewrap, grader is root: Gradescope's and PrairieLearn's
+  containers): the child runs as ``nobody`` in a private folder; see
+  :attr:`Isolation.unprotected` for what that does not cover.
+* ``none`` (``--trusted-submissions`` only): a plain child process, for
+  submissions you trust.
+
+In every mode the child gets resource limits (CPU time, address space, file size,
+no new processes), the grader sends its request on a pipe and reads results on a
+private anonymous pipe (never a path), one bounded message at a time, before
+deadlines that nothing the child sends can move; the child's whole process tree
+is killed at the end. Values come back in :mod:`autograder.codec`'s data-only
+format and are compared in the grader, so no expected value reaches the child.
 """
 
 from __future__ import annotations
 
-import atexit
-import json
+import functools
 import os
-import pickle
 import select
 import shutil
 import signal
@@ -24,40 +36,43 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .codec import MAX_MESSAGE_BYTES, DecodeError, decode
-from .notebook import AnswerProgram
-from .spec import repo_root
+from . import codec
+
+NOBODY = 65534
 
 
 class SandboxError(RuntimeError):
     """The sandbox itself could not run (not the student's fault)."""
 
 
+class IsolationError(SandboxError):
+    """No isolation is available and the instructor did not accept running submissions unprotected."""
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one student's child process.
+    """Resource limits and deadlines for one student.
 
     Attributes:
-        call_timeout_s: Wall-clock seconds for one call (and for defining one notebook's functions).
-        startup_timeout_s: Wall-clock seconds for the child to import its libraries.
-        cpu_seconds: CPU seconds for the whole child.
-        memory_bytes: Address space the student's code may add to the child's after its imports.
-        file_bytes: Largest file the child may write (in its own temporary folder).
-        max_restarts: How many times a fresh child is started after a hang or a crash.
-        use_zygote: Fork children from a process that has imported the libraries once (fast); False starts
-            a fresh ``python -I`` per child (slower, no shared parent). ``grade_batch`` turns it off
-            when a single student is left to grade, where one fresh child is quicker.
+        call_timeout_s: Wall-clock seconds for one call, counted from the previous result.
+        load_timeout_s: Wall-clock seconds to start Python and run the student's cells.
+        student_budget_s: Wall-clock seconds for everything of one student (all runs).
+        cpu_seconds: CPU seconds of one run, after its imports.
+        memory_bytes: Address space the student's code may add after the imports.
+        file_bytes: Largest file the child may write (in its private tmpfs).
+        max_runs: Runs per stage (a fresh one carries on after a hang or crash).
     """
 
     call_timeout_s: float = 30.0
-    startup_timeout_s: float = 600.0
+    load_timeout_s: float = 120.0
+    student_budget_s: float = 600.0
     cpu_seconds: int = 300
     memory_bytes: int = 2 * 2**30
     file_bytes: int = 16 * 2**20
-    max_restarts: int = 16
-    use_zygote: bool = True
+    max_runs: int = 8
 
 
 @dataclass
@@ -70,7 +85,7 @@ class Call:
         function: Function name.
         args: Positional arguments (:class:`~autograder.codec.ModelRef` for the models).
         kwargs: Keyword arguments.
-        return_args: Also send back the arguments after the call (to detect in-place changes).
+        return_args: Also send back the arguments after the call (in-place changes, model gradients).
     """
 
     id: str
@@ -90,237 +105,265 @@ class CallResult:
         value: The decoded return value (``status == "ok"``).
         args_after: The arguments after the call, when asked for.
         error: Traceback or reason, for the feedback.
-        output: What the call printed (truncated).
+        error_type: The exception's class name, when it raised.
+        output: What the call printed (cut short).
     """
 
     status: str
     value: Any = None
     args_after: list | None = None
     error: str = ""
+    error_type: str = ""
     output: str = ""
 
-    @property
-    def ok(self) -> bool:
-        """True when the function returned."""
-        return self.status == "ok"
+    @classmethod
+    def from_message(cls, msg: dict[str, Any]) -> CallResult:
+        """From a runner's result message (see :func:`autograder._runner.perform_call`)."""
+        ok = msg.get("ok") is True
+        after = msg.get("args_after")
+        return cls("ok" if ok else "error", value=msg.get("value") if ok else None,
+                   args_after=after if isinstance(after, list) else None, error=str(msg.get("error", ""))[:4000],
+                   error_type=str(msg.get("error_type", ""))[:100], output=str(msg.get("output", ""))[:2000])
 
 
 @dataclass
-class SandboxReport:
-    """Everything one submission's run produced.
+class RunReport:
+    """Everything one student's runs produced.
 
     Attributes:
         results: Call id -> result.
-        load_errors: Notebook -> errors raised while defining its functions.
-        restarts: Fresh children started after a hang or crash.
-        seconds: Wall-clock time of the run.
+        load_errors: Notebook -> errors raised by cells while defining its functions.
+        output: Notebook -> what its cells printed while being defined (cut short).
+        runs: Sandboxed processes started.
     """
 
     results: dict[str, CallResult] = field(default_factory=dict)
     load_errors: dict[str, list[str]] = field(default_factory=dict)
-    restarts: int = 0
-    seconds: float = 0.0
+    output: dict[str, str] = field(default_factory=dict)
+    runs: int = 0
 
 
-def _child_env(tempdir: str) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin", "HOME": tempdir, "TMPDIR": tempdir, "LANG": "C.UTF-8",
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "CUDA_VISIBLE_DEVICES": "", "MPLBACKEND": "Agg",
-    }
+# ---------------------------------------------------------------- isolation
 
 
-_LAUNCH = "import sys; sys.path.append({root!r}); from autograder.{module} import main; main()"
-_ROOT = str(repo_root())
+@dataclass(frozen=True)
+class Isolation:
+    """How students' code is isolated in this run.
+
+    Attributes:
+        kind: ``"bubblewrap"``, ``"user"`` or ``"none"``.
+        unprotected: What this mode does not protect, in words (empty for bubblewrap).
+    """
+
+    kind: str
+    unprotected: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for the summary and grades.csv's metadata."""
+        text = {"bubblewrap": "bubblewrap (namespaces: no network, own PID space, read-only system, private tmpfs)",
+                "user": "separate user 'nobody' (no bubblewrap)",
+                "none": "NONE: submissions run as the grader (--trusted-submissions)"}[self.kind]
+        return text + ("; not protected: " + "; ".join(self.unprotected) if self.unprotected else "")
 
 
-class _Zygote:
-    """The shared zygote process (one per grader process), started on first use."""
+@functools.cache
+def bubblewrap_works() -> str | None:
+    """None when bubblewrap can start a sandbox here, else why not."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    try:
+        proc = subprocess.run([bwrap, *_bwrap_base(), "--", "/bin/true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"bubblewrap did not start ({err})"
+    if proc.returncode != 0:
+        return f"bubblewrap cannot create namespaces here ({proc.stderr.decode(errors='replace').strip()[:200]})"
+    return None
 
-    _lock = threading.Lock()
-    _instance: _Zygote | None = None
 
-    def __init__(self, startup_timeout_s: float) -> None:
-        self.home = tempfile.mkdtemp(prefix="ganbias-zygote-")
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _LAUNCH.format(root=_ROOT, module="_zygote")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.home,
-            env=_child_env(self.home), start_new_session=True,
-        )
-        if self._readline(startup_timeout_s).get("ready") is not True:
-            self.close()
-            raise SandboxError("the sandbox's zygote process did not start")
+def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolation:
+    """The isolation to use: bubblewrap when it works, else another user when root, else none if trusted.
 
-    def _readline(self, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        line = b""
-        deadline = time.monotonic() + timeout
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return {}
-            chunk = os.read(fd, 1)
-            if not chunk:
-                return {}
-            line += chunk
-        try:
-            answer = json.loads(line)
-        except ValueError:
-            return {}
-        return answer if isinstance(answer, dict) else {}
+    Raises:
+        IsolationError: If nothing safe is available and ``trusted`` is False.
+    """
+    why_not = bubblewrap_works() if requested in ("auto", "bubblewrap") else "not requested"
+    if requested in ("auto", "bubblewrap") and why_not is None:
+        return Isolation("bubblewrap")
+    if requested == "bubblewrap":
+        raise IsolationError(f"bubblewrap was asked for, but {why_not}")
+    if requested in ("auto", "user") and os.geteuid() == 0:
+        return Isolation("user", ("the network", "files readable by every user (keep submissions and solutions "
+                                  "unreadable to 'nobody')", "the package's reference code, loaded by file path"))
+    if trusted or requested == "none":
+        if not trusted:
+            raise IsolationError("--isolation none needs --trusted-submissions")
+        return Isolation("none", ("everything: the student's code runs as you, with your files and network",))
+    raise IsolationError(
+        f"cannot isolate students' code here: {why_not}, and the grader is not root (needed to run it as "
+        "another user). Install bubblewrap, or grade as root in a container, or, for submissions you trust, "
+        "pass --trusted-submissions")
 
-    def spawn(self, request_path: str, fifo_path: str) -> int:
-        """Fork a monitored child for one request; return the monitor's pid (also its process group)."""
-        with self.lock:
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write((json.dumps({"request": request_path, "fifo": fifo_path}) + "\n").encode())
-                self.proc.stdin.flush()
-            except (BrokenPipeError, OSError) as err:
-                raise SandboxError(f"the sandbox's zygote is gone ({err})") from err
-            pid = self._readline(30.0).get("pid")
-        if not isinstance(pid, int):
-            raise SandboxError("the sandbox's zygote did not fork a child")
-        return pid
+
+def _bwrap_base() -> list[str]:
+    binds = []
+    for path in ("/usr", "/bin", "/lib", "/lib64", "/sbin"):
+        if os.path.exists(path):
+            binds += ["--ro-bind", path, path]
+    # As root, no user namespace: the student's code then runs as the real user 'nobody' (setpriv below).
+    unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+               if os.geteuid() == 0 else ["--unshare-all"])
+    return [*unshare, "--die-with-parent", "--new-session", "--cap-drop", "ALL", *binds,
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp",
+            "--clearenv"]
+
+
+#: Environment of every child (nothing of the grader's).
+CHILD_ENV = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+             "MPLCONFIGDIR": "/tmp", "LC_ALL": "C.UTF-8"}
+
+
+class World:
+    """What every sandboxed run sees, built once per grading run (call :meth:`close` after).
+
+    A private folder holds a copy of the runner and the codec, and a copy of the
+    course package whose ``reference.py`` has no graded bodies; bubblewrap binds
+    these over their real paths, read-only.
+    """
+
+    def __init__(self, isolation: Isolation) -> None:
+        import ganbias_helpers
+        from ganbias_helpers import reference
+
+        self.isolation = isolation
+        self.root = Path(tempfile.mkdtemp(prefix="ganbias-grader-"))
+        os.chmod(self.root, 0o755)
+        self.runner = self.root / "runner"
+        self.runner.mkdir()
+        here = Path(__file__).resolve().parent
+        for name in ("_runner.py", "codec.py"):
+            shutil.copyfile(here / name, self.runner / name)
+        self.package = Path(ganbias_helpers.__file__).resolve().parent
+        self.view = self.root / "ganbias_helpers"
+        shutil.copytree(self.package, self.view, ignore=shutil.ignore_patterns("__pycache__", "weights", "*.pyc"))
+        (self.view / "reference.py").write_text(reference.stubbed_source(), encoding="utf-8")
+        (self.view / "weights").mkdir()  # where bubblewrap binds the real weights, read-only
+        self.view_path = self.root  # put first on sys.path outside bubblewrap
+        for path in [self.root, *self.root.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+    def command(self, result_fd: int) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+        """``(argv, env, extra Popen arguments)`` to start one runner writing results to ``result_fd``."""
+        python = [sys.executable, "-I", "-X", "faulthandler"]
+        if self.isolation.kind == "bubblewrap":
+            argv = [shutil.which("bwrap") or "bwrap", *_bwrap_base()]
+            for name, value in CHILD_ENV.items():
+                argv += ["--setenv", name, value]
+            binds = [(p, p) for p in self._python_paths()]
+            weights = str(self.package / "weights")
+            binds += [(str(self.view), str(self.package)), (weights, weights),
+                      (str(self.runner), "/opt/ganbias-runner")]
+            parents = sorted({str(a) for _, dest in binds for a in Path(dest).parents if str(a) != "/"})
+            for parent in parents:  # traversable by 'nobody' (bubblewrap makes them 0700)
+                argv += ["--perms", "0755", "--dir", parent]
+            for source, dest in binds:
+                argv += ["--ro-bind", source, dest]
+            for hidden in self._grader_packages():
+                argv += ["--tmpfs", hidden]
+            runner = "/opt/ganbias-runner/_runner.py"
+            if os.geteuid() == 0:  # run the student's code as nobody, not as a capability-less root
+                argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                         shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                         "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
+            else:
+                argv += ["--"]
+            return [*argv, *python, runner, str(result_fd)], {}, {"start_new_session": True}
+        env = dict(CHILD_ENV, PYTHONPATH=str(self.view_path))
+        argv = [*python, str(self.runner / "_runner.py"), str(result_fd)]
+        if self.isolation.kind == "user":
+            return argv, env, {"start_new_session": True, "user": NOBODY, "group": NOBODY, "extra_groups": []}
+        return argv, env, {"start_new_session": True}
+
+    def _python_paths(self) -> list[str]:
+        """Folders the child's Python needs: the installation, the environment and its site-packages."""
+        keep = [sys.base_prefix, sys.prefix, sys.exec_prefix]
+        keep += [p for p in sys.path if p and os.path.isdir(p) and not p.startswith(str(self.root))]
+        real = sorted({os.path.realpath(p) for p in keep if os.path.exists(p)})
+        outer = [p for p in real if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in real)]
+        project = str(self.package.parent)
+        return [p for p in outer if p not in ("/", "/usr") and not p.startswith("/usr/") and p != project
+                and not project.startswith(p.rstrip("/") + "/")]
+
+    def _grader_packages(self) -> list[str]:
+        """Installed copies of the grader inside the bound folders, hidden under an empty tmpfs."""
+        here = str(Path(__file__).resolve().parent)
+        return [here] if any(here.startswith(p.rstrip("/") + "/") for p in self._python_paths()) else []
 
     def close(self) -> None:
-        """Stop the zygote and remove its folder."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        shutil.rmtree(self.home, ignore_errors=True)
-
-    @classmethod
-    def get(cls, startup_timeout_s: float) -> _Zygote:
-        """The running zygote, (re)started if needed."""
-        with cls._lock:
-            if cls._instance is None or cls._instance.proc.poll() is not None:
-                if cls._instance is not None:
-                    cls._instance.close()
-                cls._instance = _Zygote(startup_timeout_s)
-            return cls._instance
-
-    @classmethod
-    def shutdown(cls) -> None:
-        """Stop the zygote if one runs (at exit)."""
-        with cls._lock:
-            if cls._instance is not None:
-                cls._instance.close()
-                cls._instance = None
+        """Remove the private folder."""
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
-atexit.register(_Zygote.shutdown)
-
-
-def warm_up(limits: Limits | None = None) -> threading.Thread | None:
-    """Start the zygote in the background (while the grader prepares its expected values)."""
-    limits = limits or Limits()
-    if not limits.use_zygote:
-        return None
-
-    def start() -> None:
-        try:
-            _Zygote.get(limits.startup_timeout_s)
-        except SandboxError:
-            pass  # reported again, with its reason, when the first child is needed
-
-    thread = threading.Thread(target=start, daemon=True)
-    thread.start()
-    return thread
+# ---------------------------------------------------------------- one run
 
 
 class _Child:
-    """One running child process and its result channel."""
+    """One sandboxed runner: request in on its stdin, results out on a private pipe."""
 
-    def __init__(self, request: dict[str, Any], limits: Limits) -> None:
-        self.tempdir = tempfile.mkdtemp(prefix="ganbias-sandbox-")
-        request = dict(request, tempdir=self.tempdir, cpu_seconds=limits.cpu_seconds,
-                       memory_bytes=limits.memory_bytes, file_bytes=limits.file_bytes)
-        self.buffer = bytearray()
-        self.eof = False
-        self.exit_status: int | None = None
-        self.proc: subprocess.Popen | None = None
-        if limits.use_zygote:
-            try:
-                zygote = _Zygote.get(limits.startup_timeout_s)
-                request_path = os.path.join(self.tempdir, "request.pkl")
-                with open(os.open(request_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
-                    pickle.dump(request, f, protocol=pickle.HIGHEST_PROTOCOL)
-                fifo = os.path.join(self.tempdir, "results.fifo")
-                os.mkfifo(fifo, 0o600)
-                self.fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-            except BaseException:
-                shutil.rmtree(self.tempdir, ignore_errors=True)
-                raise
-            try:
-                try:
-                    self.pid = zygote.spawn(request_path, fifo)
-                except SandboxError:  # the zygote died: start a fresh one, once
-                    self.pid = _Zygote.get(limits.startup_timeout_s).spawn(request_path, fifo)
-            except SandboxError:
-                os.close(self.fd)
-                shutil.rmtree(self.tempdir, ignore_errors=True)
-                raise
-            return
+    def __init__(self, world: World, request: bytes) -> None:
         read_fd, write_fd = os.pipe()
-        root = _ROOT
+        argv, env, extra = world.command(write_fd)
+        self.workdir = None
+        cwd = "/"
+        if world.isolation.kind != "bubblewrap":
+            self.workdir = tempfile.mkdtemp(prefix="ganbias-run-")
+            if world.isolation.kind == "user":
+                os.chown(self.workdir, NOBODY, NOBODY)
+            env["HOME"] = env["MPLCONFIGDIR"] = cwd = self.workdir
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _LAUNCH.format(root=root, module="_child"), str(write_fd)],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(write_fd,), cwd=self.tempdir, env=_child_env(self.tempdir), start_new_session=True,
-            )
+                argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
+                env=env, pass_fds=(write_fd,), close_fds=True, **extra)
         except OSError as err:
             os.close(read_fd)
             os.close(write_fd)
-            shutil.rmtree(self.tempdir, ignore_errors=True)
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
             raise SandboxError(f"could not start the sandbox: {err}") from err
         os.close(write_fd)
         self.fd = read_fd
-        self.pid = self.proc.pid
-        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        self.writer = threading.Thread(target=self._feed, args=(payload,), daemon=True)
+        os.set_blocking(self.fd, False)
+        self.buffer = bytearray()
+        self.eof = False
+        self.writer = threading.Thread(target=self._feed, args=(request,), daemon=True)
         self.writer.start()
 
     def _feed(self, payload: bytes) -> None:
         try:
-            assert self.proc is not None and self.proc.stdin is not None
+            assert self.proc.stdin is not None
             self.proc.stdin.write(payload)
             self.proc.stdin.close()
         except (BrokenPipeError, OSError, ValueError):
             pass
 
     def next_message(self, deadline: float) -> dict[str, Any] | str:
-        """The next decoded message, or ``"timeout"``, ``"eof"``, ``"too large"`` or ``"garbled"``."""
+        """The next message, or ``"timeout"``, ``"eof"``, ``"too large"`` or ``"garbled"``.
+
+        ``deadline`` is fixed by the caller: what the child sends cannot move it.
+        """
         while True:
             if len(self.buffer) >= 8:
                 size = int.from_bytes(self.buffer[:8], "little")
-                if size > MAX_MESSAGE_BYTES:
+                if size > codec.MAX_MESSAGE_BYTES:
                     return "too large"
                 if len(self.buffer) >= 8 + size:
                     data = bytes(self.buffer[8:8 + size])
                     del self.buffer[:8 + size]
                     try:
-                        message = decode(data)
-                    except DecodeError:
+                        return codec.decode(data)
+                    except codec.DecodeError:
                         return "garbled"
-                    if message.get("kind") == "exit" and isinstance(message.get("status"), int) and self.proc is None:
-                        self.exit_status, self.eof = message["status"], True
-                        return "eof"
-                    return message
             if self.eof:
                 return "eof"
             left = deadline - time.monotonic()
@@ -338,17 +381,12 @@ class _Child:
 
     def exit_reason(self) -> str:
         """Why the child ended, in words (waits briefly for it)."""
-        if self.proc is None:
-            if self.exit_status is None:
-                return "it stopped answering"
-            code = self.exit_status
-        else:
-            try:
-                code = self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                return "it stopped answering"
-        if code < 0:
-            sig = -code
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        if code < 0 or code > 128:
+            sig = -code if code < 0 else code - 128
             if sig == signal.SIGXCPU:
                 return "it ran out of CPU time"
             if sig == signal.SIGKILL:
@@ -357,80 +395,96 @@ class _Child:
                 return f"it was ended by signal {signal.Signals(sig).name}"
             except ValueError:
                 return f"it was ended by signal {sig}"
-        return f"the process exited with status {code} (exit() or os._exit() called?)"
+        return f"the process exited with status {code} (exit() or os._exit() called, or out of memory?)"
 
     def close(self) -> None:
-        """Kill the child's whole process group and remove its temporary folder."""
+        """Kill the child and everything it started, and remove its folder."""
         try:
-            os.killpg(self.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)  # its session (outside bubblewrap)
         except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        os.close(self.fd)
-        if self.proc is None:
-            shutil.rmtree(self.tempdir, ignore_errors=True)
-            return
+            pass
+        try:
+            self.proc.kill()  # bubblewrap: its namespace dies with it
+        except ProcessLookupError:
+            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        os.close(self.fd)
         if self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()
             except OSError:
                 pass
-        shutil.rmtree(self.tempdir, ignore_errors=True)
+        if self.workdir:
+            _kill_user_processes()
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def run_submission(programs: dict[str, AnswerProgram], calls: list[Call], limits: Limits | None = None,
-                   needs_models: bool = False) -> SandboxReport:
-    """Define each notebook's answers in a sandboxed child and run ``calls`` there.
+def _kill_user_processes() -> None:
+    """In ``user`` mode: kill every process of 'nobody' (what a student's code left running)."""
+    if os.geteuid() != 0:
+        return
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == NOBODY:
+                    os.kill(int(entry), signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+
+
+def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Call], limits: Limits,
+        deadline: float, helpers: dict[str, str] | None = None, replace: dict[str, list[str]] | None = None,
+        report: RunReport | None = None) -> RunReport:
+    """Define each notebook's answers in sandboxed runs and make ``calls`` there.
 
     Args:
-        programs: Notebook stem -> its answer program (from :func:`autograder.notebook.build_program`).
+        world: The sandbox's files.
+        programs: Notebook -> its code units ``(label, source)``, in order.
         calls: The calls to make, in order.
-        limits: Resource limits (default :class:`Limits`).
-        needs_models: Load the pretrained models in the child (for :class:`~autograder.codec.ModelRef`).
-
-    Returns:
-        A :class:`SandboxReport` with one result per call.
+        limits: Limits and deadlines.
+        deadline: ``time.monotonic()`` by which everything must be done (the student's budget).
+        helpers: Reference helpers' standalone sources, by graded name.
+        replace: Notebook -> graded names whose student versions the helpers replace.
+        report: Add to this report.
 
     Raises:
         SandboxError: If the sandbox itself cannot start (never for anything a student did).
     """
-    limits = limits or Limits()
-    report = SandboxReport()
-    started = time.monotonic()
+    report = report or RunReport()
+    needs_models = any(isinstance(a, codec.ModelRef) for c in calls for a in c.args)
     pending = [c for c in calls if c.notebook in programs]
-    for call in calls:
-        if call.notebook not in programs:
-            report.results[call.id] = CallResult("skipped", error=f"no program for {call.notebook}")
+    skipped_cells: dict[str, set[str]] = {}
+    runs = 0
     while pending:
+        if runs >= limits.max_runs or time.monotonic() >= deadline:
+            why = "not run: your time budget is spent" if runs < limits.max_runs else \
+                "not run: too many hangs or crashes"
+            for call in pending:
+                report.results[call.id] = CallResult("skipped", error=why)
+            break
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
         request = {
-            "programs": {nb: [(u.label, u.source, u.keep) for u in programs[nb].units] for nb in wanted},
-            "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "return_args": c.return_args,
-                       "payload": pickle.dumps((tuple(c.args), dict(c.kwargs)))} for c in pending],
-            "needs_models": needs_models,
+            "programs": {nb: [u for u in programs[nb] if u[0] not in skipped_cells.get(nb, set())]
+                         for nb in wanted},
+            "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
+                       "kwargs": dict(c.kwargs), "return_args": c.return_args} for c in pending],
+            "needs_models": needs_models, "helpers": helpers or {}, "replace": replace or {},
+            "cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
         }
-        child = _Child(request, limits)
+        child = _Child(world, codec.encode(request, max_str=1 << 22))
+        runs += 1
+        report.runs += 1
         try:
-            pending = _serve(child, pending, wanted, limits, report)
+            pending = _serve(child, pending, wanted, limits, deadline, report, skipped_cells)
         finally:
             child.close()
-        if pending:
-            report.restarts += 1
-            if report.restarts > limits.max_restarts:
-                for call in pending:
-                    report.results[call.id] = CallResult("skipped", error="not run: too many hangs or crashes")
-                break
-    report.seconds = time.monotonic() - started
     return report
 
 
-def _fail_function(pending: list[Call], report: SandboxReport, status: str, why: str) -> list[Call]:
+def _fail_function(pending: list[Call], report: RunReport, status: str, why: str) -> list[Call]:
     """Fail the first pending call with ``why``, skip the rest of that function; return what is left."""
     first = pending[0]
     report.results[first.id] = CallResult(status, error=why)
@@ -444,55 +498,65 @@ def _fail_function(pending: list[Call], report: SandboxReport, status: str, why:
     return rest
 
 
-def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Limits,
-           report: SandboxReport) -> list[Call]:
+def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Limits, deadline: float,
+           report: RunReport, skipped_cells: dict[str, set[str]]) -> list[Call]:
     """Drive one child until it is done or fails; return the calls still to run."""
-    msg = child.next_message(time.monotonic() + limits.startup_timeout_s)
+    load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
+    msg = child.next_message(load_deadline)
     if not isinstance(msg, dict) or msg.get("kind") != "ready":
+        if msg == "timeout" and time.monotonic() >= deadline:
+            return _fail_all(pending, report, "timeout", "not run: your time budget is spent")
         raise SandboxError(f"the sandbox did not start ({msg if isinstance(msg, str) else msg.get('kind')}; "
                            f"{child.exit_reason() if msg == 'eof' else 'no answer'})")
-    to_load = list(notebooks)  # in the order the child defines them
+    to_load = list(notebooks)
+    current: tuple[str, str] | None = None
     while to_load:
-        msg = child.next_message(time.monotonic() + limits.call_timeout_s)
-        if isinstance(msg, dict) and msg.get("kind") == "loaded" and msg.get("notebook") in to_load:
-            to_load.remove(msg["notebook"])
-            errors = msg.get("errors")
-            report.load_errors[msg["notebook"]] = [str(e) for e in errors] if isinstance(errors, list) else []
-            continue
+        msg = child.next_message(load_deadline)
         if isinstance(msg, dict):
-            continue  # anything else the student's code wrote to the pipe
-        why = ("defining your functions took longer than "
-               f"{limits.call_timeout_s:.0f} s" if msg == "timeout" else f"defining your functions failed: "
-               f"{child.exit_reason() if msg == 'eof' else msg}")
-        culprit = to_load[0]  # the notebook being defined; the ones after it get a fresh child
-        for call in pending:
-            if call.notebook == culprit:
-                report.results[call.id] = CallResult("crashed" if msg != "timeout" else "timeout", error=why)
-        return [c for c in pending if c.notebook != culprit]
+            if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0]:
+                current = (to_load[0], str(msg.get("label")))
+            elif msg.get("kind") == "loaded" and msg.get("notebook") == to_load[0]:
+                nb = to_load.pop(0)
+                errors = msg.get("errors")
+                report.load_errors.setdefault(nb, []).extend(str(e)[:500] for e in errors or [] if isinstance(
+                    errors, list))
+                report.output[nb] = str(msg.get("output", ""))[:2000]
+                current = None
+            continue  # anything else the student's code wrote to the pipe is ignored
+        if current is None:  # died or hung outside any cell (starting up, loading the models)
+            if msg == "timeout":
+                return _fail_all(pending, report, "timeout", "your notebook took too long to start")
+            return _fail_all(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+        nb, label = current
+        what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
+                else f"{label} stopped the grading process: {child.exit_reason() if msg == 'eof' else msg}")
+        report.load_errors.setdefault(nb, []).append(f"{what}; it was skipped")
+        skipped_cells.setdefault(nb, set()).add(label)
+        return pending  # a fresh run without that cell
     by_id = {c.id: c for c in pending}
+    call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while pending:
-        msg = child.next_message(time.monotonic() + limits.call_timeout_s)
+        msg = child.next_message(call_deadline)
         if isinstance(msg, dict):
             kind, call_id = msg.get("kind"), msg.get("id")
-            if kind == "done":
-                break
-            if kind != "result" or call_id not in by_id or call_id in report.results:
-                continue
-            ok = msg.get("ok") is True
-            report.results[call_id] = CallResult(
-                "ok" if ok else "error", value=msg.get("value"),
-                args_after=msg.get("args_after") if isinstance(msg.get("args_after"), list) else None,
-                error=str(msg.get("error", ""))[:4000], output=str(msg.get("output", ""))[:4000])
-            pending = [c for c in pending if c.id not in report.results]
+            if kind == "result" and call_id == pending[0].id and call_id in by_id:
+                report.results[call_id] = CallResult.from_message(msg)
+                pending = pending[1:]
+                call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
             continue
         if msg == "timeout":
-            return _fail_function(pending, report, "timeout",
-                                  f"did not finish within {limits.call_timeout_s:.0f} s (an endless loop?)")
+            why = ("not run: your time budget is spent" if time.monotonic() >= deadline
+                   else f"did not finish within {limits.call_timeout_s:.0f} s (an endless loop?)")
+            return _fail_function(pending, report, "timeout", why)
         if msg == "too large":
             return _fail_function(pending, report, "crashed", "returned a value too large to check")
         if msg == "garbled":
             return _fail_function(pending, report, "crashed", "its result could not be read back")
         return _fail_function(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+    return []
+
+
+def _fail_all(pending: list[Call], report: RunReport, status: str, why: str) -> list[Call]:
     for call in pending:
-        report.results[call.id] = CallResult("crashed", error="no result came back")
+        report.results[call.id] = CallResult(status, error=why)
     return []

@@ -7,20 +7,19 @@ listing the checks that failed and why.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from autograder.checks import CaseBook
-from autograder.grading import StudentGrade, grade_student
+from autograder.grading import StudentGrade, Submission, grade_student
+from autograder.items import Item, all_items
 from autograder.notebook import SubmissionError, identify_notebook, read_notebook
-from autograder.references import References
-from autograder.sandbox import Limits
-from autograder.spec import GRADED_ITEMS, GradedItem, items_of
+from autograder.sandbox import World, choose_isolation
 
 
 @pytest.fixture(scope="session")
-def graded(request: pytest.FixtureRequest) -> StudentGrade:
+def graded(request: pytest.FixtureRequest) -> Iterator[StudentGrade]:
     """The submission, graded once for the whole session."""
     path = request.config.getoption("--submission")
     if not path:
@@ -32,14 +31,15 @@ def graded(request: pytest.FixtureRequest) -> StudentGrade:
         pytest.fail(f"the submission cannot be graded: {err}", pytrace=False)
     if notebook is None:
         pytest.fail(f"{path.name}: no graded functions found (is it a course notebook?)", pytrace=False)
-    book = CaseBook(References(request.config.getoption("--solutions")), [i.name for i in items_of(notebook)])
-    if book.errors:
-        pytest.fail("; ".join(book.errors.values()), pytrace=False)
-    return grade_student(path.stem, [path], book, Limits(use_zygote=False))
+    world = World(choose_isolation(trusted=request.config.getoption("--trusted-submissions")))
+    try:
+        yield grade_student(path.stem, Submission([path]), world)
+    finally:
+        world.close()
 
 
-@pytest.mark.parametrize("item", GRADED_ITEMS, ids=[i.name for i in GRADED_ITEMS])
-def test_graded_function(graded: StudentGrade, item: GradedItem) -> None:
+@pytest.mark.parametrize("item", all_items(), ids=[i.name for i in all_items()])
+def test_graded_function(graded: StudentGrade, item: Item) -> None:
     """The function passes every check (all its points), or the failure lists why not."""
     grades = {fg.name: fg for fg in graded.functions}
     if item.name not in grades:

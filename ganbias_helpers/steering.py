@@ -24,6 +24,12 @@ from torch import nn
 from .attributes import attribute_index
 from .device import pick_device
 from .models import get_noise
+from .reference import covariance_matrix, project_out, steering_direction, steering_step, top_covariances
+
+__all__ = [
+    "DEFAULT_STEP_SIZE", "SteeringResult", "covariance_matrix", "frozen", "fused_copy", "project_out", "steer",
+    "steering_direction", "steering_step", "top_covariances",
+]
 
 #: Length of one steering step in noise space (the gradient is normalised per image).
 DEFAULT_STEP_SIZE = 0.1
@@ -67,76 +73,6 @@ def fused_copy(model: nn.Module, channels_last: bool = False) -> nn.Module:
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model.requires_grad_(False)
-
-
-def project_out(direction: torch.Tensor, other: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Remove from each row of ``direction`` its component along the same row of ``other``.
-
-    Both have shape ``(n, z_dim)``; the result is orthogonal to ``other`` row by row.
-    """
-    coef = (direction * other).sum(dim=1, keepdim=True) / (other * other).sum(dim=1, keepdim=True).clamp_min(eps)
-    return direction - coef * other
-
-
-def steering_direction(
-    gen: nn.Module,
-    classifier: nn.Module,
-    noise: torch.Tensor,
-    target_index: int,
-    hold_indices: Sequence[int] = (),
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The per-image unit direction in noise space that most raises the target's logit.
-
-    With ``hold_indices``, the direction is first made orthogonal to the
-    gradients of those attributes' logits (one after another, Gram-Schmidt),
-    so that a small step leaves them unchanged to first order: the conditional
-    manipulation of InterfaceGAN, applied per image.
-
-    Returns:
-        ``(direction, classifications, images)``: the direction ``(n, z_dim)`` and the
-        detached logits ``(n, 40)`` and images of the current noise.
-    """
-    z = noise.detach().requires_grad_(True)
-    with torch.enable_grad():
-        images = gen(z)
-        logits = classifier(images)
-        wanted = [target_index, *hold_indices]
-        grads = [
-            torch.autograd.grad(logits[:, i].sum(), z, retain_graph=k < len(wanted) - 1)[0]
-            for k, i in enumerate(wanted)
-        ]
-    direction = grads[0]
-    basis: list[torch.Tensor] = []
-    for g in grads[1:]:
-        for b in basis:
-            g = project_out(g, b)
-        basis.append(g)
-        direction = project_out(direction, g)
-    direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    return direction, logits.detach(), images.detach()
-
-
-def steering_step(
-    gen: nn.Module,
-    classifier: nn.Module,
-    noise: torch.Tensor,
-    target_index: int,
-    step_size: float = DEFAULT_STEP_SIZE,
-    direction: int = 1,
-    hold_indices: Sequence[int] = (),
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Take one steering step.
-
-    Classifies the images of ``noise``, then moves each noise vector by
-    ``step_size`` along the unit direction that raises (``direction=1``) or
-    lowers (``direction=-1``) the target's logit.
-
-    Returns:
-        ``(new_noise, classifications)``: the moved noise (detached) and the
-        logits of the images *before* the move, shape ``(n, 40)``.
-    """
-    d, logits, _ = steering_direction(gen, classifier, noise, target_index, hold_indices)
-    return (noise.detach() + direction * step_size * d), logits
 
 
 @dataclass
@@ -242,21 +178,3 @@ def steer(
     return SteeringResult(
         torch.stack(history), start, torch.stack(snapshots), snapshot_steps, target_index, hold_indices
     )
-
-
-def covariance_matrix(changes: np.ndarray) -> np.ndarray:
-    """Covariance of the 40 features over all steps and images: ``(steps, n, f)`` to ``(f, f)``."""
-    changes = np.asarray(changes)
-    return np.cov(changes.reshape(-1, changes.shape[-1]), rowvar=False)
-
-
-def top_covariances(changes: np.ndarray, target_index: int, top_n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """The ``top_n`` features whose change covaries most (in absolute value) with the target's.
-
-    Returns:
-        ``(indices, covariances)``, largest magnitude first, target excluded.
-    """
-    cov = covariance_matrix(changes)[target_index]
-    order = np.argsort(-np.abs(cov), kind="stable")
-    order = order[order != target_index][:top_n]
-    return order, cov[order]

@@ -1,0 +1,5 @@
+"""``python -m autograder grade ...``."""
+
+from autograder.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""``ganbias grade``: grade a batch of student notebooks in the sandbox (``python -m autograder`` too)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``grade`` command to a parent command's subparsers."""
+    p = sub.add_parser("grade", help="grade student notebooks (sandboxed autograder; see autograder/README.md)")
+    configure(p)
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    """The ``grade`` command's arguments."""
+    p.add_argument("submissions", nargs="+",
+                   help="notebook files or folders (a folder of notebooks is one student; a folder of folders, "
+                        "like nbgrader's submitted/, is one student per subfolder)")
+    p.add_argument("--out", required=True, help="folder for grades.csv, results/, feedback/ (and gradescope/)")
+    p.add_argument("--jobs", type=int, default=2, help="students graded in parallel (default 2)")
+    p.add_argument("--force", action="store_true", help="regrade students already graded in --out")
+    p.add_argument("--gradescope", action="store_true", help="also write gradescope/<student>/results.json")
+    p.add_argument("--isolation", choices=("auto", "bubblewrap", "user", "none"), default="auto",
+                   help="how to isolate students' code (default: bubblewrap, else another user when root)")
+    p.add_argument("--trusted-submissions", action="store_true",
+                   help="allow grading without isolation when none is available (only for code you trust)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds one call of a student's function may take")
+    p.add_argument("--budget", type=float, default=600.0, help="seconds all of one student's code may take")
+    p.add_argument("--memory-mb", type=int, default=2048, help="memory a student's code may allocate (MB)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``grade``; exit status 0 when every student was graded, 1 otherwise, 2 for a usage problem."""
+    from .grading import grade_batch
+    from .sandbox import IsolationError, Limits, choose_isolation
+
+    try:
+        isolation = choose_isolation(args.isolation, trusted=args.trusted_submissions)
+    except IsolationError as err:
+        print(f"ganbias grade: {err}", file=sys.stderr)
+        return 2
+    if isolation.unprotected:
+        print(f"warning: isolation is {isolation.describe()}", file=sys.stderr)
+    limits = Limits(call_timeout_s=args.timeout, student_budget_s=args.budget, memory_bytes=args.memory_mb * 2**20)
+    try:
+        summary = grade_batch(args.submissions, args.out, jobs=args.jobs, force=args.force,
+                              gradescope=args.gradescope, limits=limits, isolation=isolation,
+                              progress=not args.no_progress)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"ganbias grade: {err}", file=sys.stderr)
+        return 2
+    print(summary.text())
+    print(f"grades in {args.out}/grades.csv, feedback in {args.out}/feedback/")
+    return 0 if all(g.status == "graded" for g in summary.grades) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m autograder grade ...``."""
+    parser = argparse.ArgumentParser(prog="python -m autograder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Notebook 06, mitigation: ``project_out`` (1 point) and ``conditional_steering_step`` (2 points)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ganbias_helpers.reference import project_out
+
+from ..checks import Case, close, require
+from . import Item
+from .nb02_steering import steering_cases
+
+
+def _compare_projection(value: Any, expected: torch.Tensor, case: Case) -> None:
+    require(value, (torch.Tensor,), "the projected direction", "a torch tensor")
+    close(value, expected, "the projected direction", rtol=1e-4)
+
+
+def _projection_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(12)
+    a, b = torch.randn(5, 64, generator=g), torch.randn(5, 64, generator=g) * 3
+    ortho = b - (b * a).sum(1, keepdim=True) / (a * a).sum(1, keepdim=True) * a
+    inputs = [(True, "[[1, 1], [2, 0]] along [[1, 0], [0, 3]]",
+               (torch.tensor([[1.0, 1.0], [2.0, 0.0]]), torch.tensor([[1.0, 0.0], [0.0, 3.0]]))),
+              (True, "random directions (5, 64), other not of unit length", (a, b)),
+              (False, "one row", (a[:1], b[:1])),
+              (False, "other parallel to direction", (a, -3.0 * a)),
+              (False, "directions already orthogonal", (ortho, a)),
+              (False, "16 random rows", (torch.randn(16, 64, generator=g), torch.randn(16, 64, generator=g) * 0.2))]
+    mistakes = {"you removed direction's part from other: remove from direction its part along other":
+                lambda d, o: project_out(o, d),
+                "you assumed other has unit length: divide by (other * other).sum(dim=1, keepdim=True)":
+                lambda d, o: d - (d * o).sum(dim=1, keepdim=True) * o,
+                "you returned the part along other; return what is left after removing it":
+                lambda d, o: d - project_out(d, o)}
+    return [Case("project_out", desc, args, {}, project_out(*args), _compare_projection, visible=visible,
+                 mistakes=mistakes) for visible, desc, args in inputs]
+
+
+def _conditional_cases() -> list[Case]:
+    return steering_cases("conditional_steering_step", [
+        (True, 321, 4, "Male", ("Wearing_Lipstick",), {"step_size": 0.1}),
+        (True, 322, 3, "Male", ("Heavy_Makeup",), {"step_size": 0.1, "direction": -1}),
+        (False, 21, 4, "Male", ("Young",), {}),
+        (False, 22, 3, "Male", ("No_Beard",), {"step_size": 0.3, "direction": -1}),
+        (False, 23, 5, "Smiling", ("Male",), {"step_size": 0.2, "direction": 1}),
+    ])
+
+
+ITEMS = [
+    Item("06_mitigation", "project_out", 1, "project_out", _projection_cases),
+    Item("06_mitigation", "conditional_steering_step", 2, "steering_step", _conditional_cases,
+         depends=("project_out",)),
+]
