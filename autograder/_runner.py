@@ -157,6 +157,30 @@ def _limit(request: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no new processes or threads (not for uid 0)
 
 
+def _preimport(programs: dict[str, list[tuple[str, str]]]) -> None:
+    """Import the installed modules the cells import, before the limits (large libraries map a lot of memory).
+
+    Only modules are imported here, none of the student's code runs.
+    """
+    import ast
+    import importlib
+
+    for units in programs.values():
+        for label, source in units:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+                for name in names:
+                    try:
+                        importlib.import_module(name)
+                    except BaseException:  # noqa: B036, S110 (the cell reports it when it runs)
+                        pass
+
+
 def _send(message: dict[str, Any]) -> None:
     data = codec.frame(codec.encode(message))
     view = memoryview(data)
@@ -181,6 +205,7 @@ def main() -> None:
         torch.set_num_threads(1)
         models["gen"], models["classifier"] = load_pretrained(device="cpu")
     helpers = reference_helpers(request.get("helpers", {}))
+    _preimport(request["programs"])
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)

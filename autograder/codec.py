@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,10 +88,9 @@ def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int], max_str
         items = list(obj.items())[:MAX_ITEMS]
         return {"t": "dict", "v": [[_encode(k, blobs, depth + 1, budget, max_str),
                                     _encode(v, blobs, depth + 1, budget, max_str)] for k, v in items]}
+    torch = sys.modules.get("torch")  # not imported: the value cannot be a tensor (and importing may not fit)
     try:
-        import torch
-
-        if type(obj) is torch.Tensor or type(obj) is torch.nn.Parameter:
+        if torch is not None and (type(obj) is torch.Tensor or type(obj) is torch.nn.Parameter):
             dtype = str(obj.dtype)
             if dtype in _TORCH_DTYPES:
                 t = obj.detach().cpu().resolve_conj()

@@ -286,14 +286,17 @@ class World:
         return argv, env, {"start_new_session": True}
 
     def _python_paths(self) -> list[str]:
-        """Folders the child's Python needs: the installation, the environment and its site-packages."""
-        keep = [sys.base_prefix, sys.prefix, sys.exec_prefix]
-        keep += [p for p in sys.path if p and os.path.isdir(p) and not p.startswith(str(self.root))]
-        real = sorted({os.path.realpath(p) for p in keep if os.path.exists(p)})
+        """Folders the child's Python needs: the installation and the environment (with its site-packages).
+
+        Nothing else of ``sys.path`` (a test runner's or the project's folders) is bound.
+        """
+        import site
+        import sysconfig
+
+        keep = [sys.base_prefix, sys.prefix, sys.exec_prefix, *site.getsitepackages(), sysconfig.get_paths()["stdlib"]]
+        real = sorted({os.path.realpath(p) for p in keep if os.path.isdir(p)})
         outer = [p for p in real if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in real)]
-        project = str(self.package.parent)
-        return [p for p in outer if p not in ("/", "/usr") and not p.startswith("/usr/") and p != project
-                and not project.startswith(p.rstrip("/") + "/")]
+        return [p for p in outer if p not in ("/", "/usr") and not p.startswith("/usr/")]
 
     def _grader_packages(self) -> list[str]:
         """Installed copies of the grader inside the bound folders, hidden under an empty tmpfs."""

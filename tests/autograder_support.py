@@ -14,9 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.spec import ASSIGNMENT, GRADED_NOTEBOOKS, default_solutions_dir
+from autograder.items import ASSIGNMENT, graded_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions" / ASSIGNMENT
+
+
+def default_solutions_dir() -> Path:
+    """The solution notebooks of this checkout."""
+    return SOLUTIONS
 #: The course's own nbgrader settings, with nbgrader's usual folders (source/, release/) for a course directory.
 NBGRADER_CONFIG = (REPO / "nbgrader_config.py").read_text() + """
 c.CourseDirectory.source_directory = "source"
@@ -26,7 +32,7 @@ c.CourseDirectory.release_directory = "release"
 
 def available_notebooks() -> list[str]:
     """Graded notebooks whose solution exists in this checkout."""
-    return [nb for nb in GRADED_NOTEBOOKS if (default_solutions_dir() / f"{nb}.ipynb").exists()]
+    return [nb for nb in graded_notebooks() if (default_solutions_dir() / f"{nb}.ipynb").exists()]
 
 
 def load(path: Path) -> dict:
