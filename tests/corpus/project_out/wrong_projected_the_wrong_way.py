@@ -1,0 +1,6 @@
+# points: project_out=0
+# kind: wrong
+# note: projects the wrong way round: removes from other its component along direction (returns the part of other orthogonal to direction)
+def project_out(direction, other):
+    coef = (other * direction).sum(dim=1, keepdim=True) / (direction * direction).sum(dim=1, keepdim=True)
+    return other - coef * direction
