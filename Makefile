@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CELEBA ?= ../shared/celeba64
 
-.PHONY: help install demo test lint notebooks benchmark train-classifier train-generator evaluate clean
+.PHONY: help install demo test lint notebooks agreement benchmark train-classifier train-generator evaluate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ lint: $(STAMP)  ## ruff over the package, the grader, tests, benchmarks and scri
 notebooks: $(STAMP)  ## regenerate the student release notebooks/ from solutions/ (and the grader's cell table)
 	$(BIN)/nbgrader generate_assignment ganbias --force --no-db
 	$(BIN)/python scripts/course_cells.py
+
+agreement: $(STAMP)  ## every corpus answer through real nbgrader autograde and ganbias grade: disagreements (bar: none)
+	$(BIN)/python scripts/agreement.py
 
 benchmark: $(STAMP)  ## reference steering loop vs ours: time, memory and ratio
 	$(BIN)/python benchmarks/steering_benchmark.py

@@ -166,7 +166,7 @@ def _preimport(programs: dict[str, list[tuple[str, str]]]) -> None:
     import importlib
 
     for units in programs.values():
-        for label, source in units:
+        for _label, source in units:
             try:
                 tree = ast.parse(source)
             except SyntaxError:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from . import _runner
-from .codec import ModelRef, Opaque, decode, encode
+from .codec import MAX_MESSAGE_BYTES, DecodeError, ModelRef, Opaque, decode, encode
 from .sandbox import CallResult
 
 GEN, CLASSIFIER = ModelRef("gen"), ModelRef("classifier")
@@ -178,11 +178,13 @@ def tolerance(value: Any) -> tuple[float, float]:
     return (1e-4, 1e-5) if low else (1e-6, 1e-9)
 
 
-def close(actual: Any, expected: Any, what: str, rtol: float | None = None) -> None:
+def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scale: float | None = None) -> None:
     """Check shape and values of ``actual`` against ``expected``, relative to the values' scale.
 
-    The tolerance follows the returned dtype (:func:`tolerance`) unless ``rtol`` is given;
-    the message states it, never the expected values.
+    The tolerance follows the returned dtype (:func:`tolerance`), at least ``rtol``; the
+    absolute part is relative to ``scale`` (default: the largest expected magnitude; pass the
+    inputs' scale where the expected values can be near zero). The message states the
+    tolerance, never the expected values.
     """
     low_rtol, atol_factor = tolerance(actual)
     rtol = max(rtol or 0.0, low_rtol)
@@ -193,7 +195,8 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None) -> N
     a = a.astype(np.float64) if a.dtype.kind != "c" else a
     if not np.all(np.isfinite(a)):
         raise CheckFailed(f"{what} contains NaN or infinity")
-    scale = float(np.max(np.abs(e))) if e.size else 1.0
+    if scale is None:
+        scale = float(np.max(np.abs(e))) if e.size else 1.0
     atol = max(atol_factor * scale, 1e-12)
     bad = ~np.isclose(a, e, rtol=rtol, atol=atol)
     if bad.any():
@@ -250,7 +253,13 @@ def call_in_place(fn: Callable[..., Any], case: Case) -> CallResult:
     with reference.refused():
         message = _runner.perform_call(fn, args, copy.deepcopy(case.kwargs), case.return_args)
     message["output"] = ""
-    return CallResult.from_message(decode(encode(message)))  # what the sandbox's wire format would deliver
+    data = encode(message)
+    if len(data) > MAX_MESSAGE_BYTES:  # as the sandbox would refuse it
+        return CallResult("crashed", error="returned a value too large to check")
+    try:
+        return CallResult.from_message(decode(data))  # what the sandbox's wire format would deliver
+    except DecodeError:
+        return CallResult("crashed", error="its result could not be read back")
 
 
 def check(name: str, hidden: bool = False, namespace: dict[str, Any] | None = None) -> None:

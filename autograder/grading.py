@@ -308,6 +308,7 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
             grade.problems.append(f"grader error (will be retried): {err}")
             grade.seconds = time.monotonic() - started
             return grade
+        failures: dict[str, list[tuple[str, str]]] = {}
         for call, case in pairs:
             fg = by_name[call.function]
             fg.total_cases += 1
@@ -315,10 +316,18 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
             why = case.judge(result) if result else "no result came back"
             if why is None:
                 fg.passed_cases += 1
+                continue
+            failures.setdefault(fg.name, []).append((case.name, why))
+            printed = result.output.strip() if result is not None else ""
+            if printed and not any(m.startswith("what it printed") for m in fg.messages):
+                fg.messages.append("what it printed: " + printed[:300])
+        for name, failed in failures.items():
+            fg = by_name[name]
+            reasons = {why for _, why in failed}
+            if len(failed) > 1 and len(reasons) == 1:
+                fg.messages.insert(0, f"{len(failed)} of {fg.total_cases} checks: {failed[0][1]}")
             else:
-                fg.messages.append(f"{case.name}: {why}")
-                if result is not None and result.output.strip():
-                    fg.messages.append("what it printed: " + result.output.strip()[:300])
+                fg.messages[0:0] = [f"{case}: {why}" for case, why in failed]
     statuses = {r.status for r in report.results.values()}
     for fg in grade.functions:
         item = _item(fg.name)

@@ -217,7 +217,11 @@ def _course_setup(node: ast.stmt) -> bool:
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    """Names a cell defines at top level: functions, and names bound by assignments and imports."""
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for node in tree.body:
+        names |= _bound_names(node)
+    return names
 
 
 def course_cell_hashes() -> dict[str, set[str]]:

@@ -36,7 +36,27 @@ from autograder_support import (  # noqa: E402
     submit,
 )
 
-from autograder.spec import items_of  # noqa: E402
+from autograder import sandbox  # noqa: E402
+from autograder.items import items_of  # noqa: E402
+
+
+def bubblewrap_cost(runs: int = 10) -> tuple[float, float] | None:
+    """Seconds of one sandboxed run of a trivial answer, under bubblewrap and with no isolation (None: no bwrap)."""
+    if sandbox.bubblewrap_works() is not None:
+        return None
+    program = {"04_fairness": [("cell 1", "import numpy as np\ndef f(x):\n    return np.asarray(x) * 2\n")]}
+    calls = [sandbox.Call("a", "04_fairness", "f", ([1.0, 2.0],))]
+    out = []
+    for kind in ("bubblewrap", "none"):
+        world = sandbox.World(sandbox.Isolation(kind))
+        try:
+            started = time.perf_counter()
+            for _ in range(runs):
+                sandbox.run(world, program, calls, sandbox.Limits(), time.monotonic() + 60)
+            out.append((time.perf_counter() - started) / runs)
+        finally:
+            world.close()
+    return out[0], out[1]
 
 
 def make_students(release: Path, notebooks: list[str], n: int, seed: int) -> dict[str, dict[str, dict]]:
@@ -82,6 +102,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "ganbias_helpers.cli", "grade", *map(str, folders.values()),
                         "--out", str(root / "ours"), "--jobs", str(args.jobs), "--no-progress"],
                        check=True, env=env, stdout=subprocess.DEVNULL)
+        print(f"isolation: {sandbox.choose_isolation().describe()}")
         ours = time.perf_counter() - started
         print(f"ganbias grade (--jobs {args.jobs}):     {ours:8.1f} s  ({ours / args.n:.2f} s per student)")
 
@@ -106,6 +127,12 @@ def main() -> None:
                       if abs(sum(float(rows[s][name] or 0) for name in names[nb]) - nbg[(s, nb)]) > 1e-9]
         print(f"per-notebook totals that differ from nbgrader's: {len(mismatches)} of {len(chosen) * len(notebooks)}"
               + (f" {mismatches[:5]}" if mismatches else ""))
+    cost = bubblewrap_cost()
+    if cost is None:
+        print("bubblewrap is not available here: no sandbox cost measured")
+    else:
+        print(f"one sandboxed run of a trivial answer: bubblewrap {cost[0]:.3f} s, no isolation {cost[1]:.3f} s "
+              f"(bubblewrap costs {cost[0] - cost[1]:+.3f} s per run; a student of one notebook is one or two runs)")
 
 
 if __name__ == "__main__":

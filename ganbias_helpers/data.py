@@ -265,16 +265,3 @@ def load_celeba(
     log.info("CelebA %s: %s", split, data.summary())
     return data
 
-
-class CelebADataset(torch.utils.data.Dataset):
-    """A ``torch`` dataset over a decoded split: ``(image in [-1, 1], 40 float labels)``."""
-
-    def __init__(self, data: CelebASplit) -> None:
-        self.data = data
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.data.batch(slice(i, i + 1))
-        return x[0], y[0]

@@ -58,8 +58,9 @@ def _inputs() -> list[tuple[bool, str, tuple]]:
     y_true = (rng.random(n) < np.array([0.3, 0.5, 0.6])[group]).astype(int)
     y_pred = (0.6 * y_true + 0.2 * group + rng.random(n) * 0.6 > 0.6).astype(int)
     names = np.array(["a", "b", "c", "d"])[rng.integers(0, 4, n)]
+    # The first two groups alike and the third far from both: an answer that compares two groups sees no gap.
     three_true = np.array([1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0])
-    three_pred = np.array([1, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1])
+    three_pred = np.array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1])
     three_group = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
     two_true = np.array([1, 1, 0, 0, 1, 1, 0, 0])
     two_pred = np.array([1, 0, 0, 0, 1, 1, 1, 0])

@@ -1,0 +1,98 @@
+"""Grade corpus answers with real ``nbgrader autograde`` and with ``ganbias grade``, and compare per function.
+
+Used by ``make agreement`` (the whole corpus, ``scripts/agreement.py``) and by tests/test_agreement.py
+(a sample covering every graded notebook).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder_support import make_course, nbgrader, solution, submit
+from corpus_support import Entry, build_notebook
+
+from autograder import sandbox
+from autograder.grading import grade_batch
+from autograder.items import ASSIGNMENT, item_named, items_of
+
+#: Small steering runs while nbgrader executes whole notebooks: the graded checks do not depend on them.
+FAST_EXPERIMENTS = "8,2"
+
+
+@dataclass
+class Agreement:
+    """Per (student, function): the points nbgrader gave, ours, and the corpus's fair points."""
+
+    rows: list[tuple[str, str, float, float, float]] = field(default_factory=list)
+    seconds_nbgrader: float = 0.0
+    seconds_ours: float = 0.0
+
+    @property
+    def disagreements(self) -> list[tuple[str, str, float, float, float]]:
+        """Rows where nbgrader and ours differ."""
+        return [r for r in self.rows if r[2] != r[3]]
+
+    @property
+    def unfair(self) -> list[tuple[str, str, float, float, float]]:
+        """Rows where ours differs from the corpus's fair points."""
+        return [r for r in self.rows if r[3] != r[4]]
+
+    def text(self) -> str:
+        """A report for the terminal."""
+        students = {r[0] for r in self.rows}
+        lines = [f"{len(students)} answers, {len(self.rows)} graded functions; nbgrader autograde "
+                 f"{self.seconds_nbgrader:.0f} s, ganbias grade {self.seconds_ours:.0f} s",
+                 f"disagreements between nbgrader and ganbias grade: {len(self.disagreements)}",
+                 f"points different from the corpus's fair points: {len(self.unfair)}"]
+        for student, fn, theirs, ours, fair in self.disagreements + self.unfair:
+            lines.append(f"  {student:<60} {fn:<32} nbgrader {theirs:g}  ganbias {ours:g}  fair {fair:g}")
+        return "\n".join(lines)
+
+
+def student_id(entry: Entry) -> str:
+    """The corpus entry as a student id (unique)."""
+    return f"{entry.function}--{entry.label}"
+
+
+def expected_points(entry: Entry) -> dict[str, float]:
+    """Fair points of every graded function of the entry's notebook (the rest of the notebook is the solution)."""
+    notebook = item_named(entry.function).notebook
+    return {i.name: entry.points.get(i.name, i.points) for i in items_of(notebook)}
+
+
+def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreement:
+    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``."""
+    notebooks = sorted({item_named(e.function).notebook for e in entries})
+    course = make_course(workdir, notebooks)
+    folders = {}
+    for entry in entries:
+        notebook = item_named(entry.function).notebook
+        folders[student_id(entry)] = submit(course, student_id(entry),
+                                            {notebook: build_notebook(entry, solution(notebook))})
+    report = Agreement()
+    started = time.monotonic()
+    os.environ["GANBIAS_EXPERIMENT_SIZE"] = FAST_EXPERIMENTS
+    try:
+        nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", timeout=7200)
+    finally:
+        del os.environ["GANBIAS_EXPERIMENT_SIZE"]
+    report.seconds_nbgrader = time.monotonic() - started
+    started = time.monotonic()
+    files = [folder / f"{item_named(e.function).notebook}.ipynb" for e, folder in zip(entries, folders.values())]
+    summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
+                          isolation=sandbox.choose_isolation(trusted=True))
+    report.seconds_ours = time.monotonic() - started
+    ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for entry in entries:
+            sid = student_id(entry)
+            notebook = item_named(entry.function).notebook
+            for fn, fair in expected_points(entry).items():
+                theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
+                report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
+    return report

@@ -1,0 +1,35 @@
+"""``nbgrader autograde`` and ``ganbias grade`` agree per function on a sample of the corpus covering every graded
+notebook: a wrong and a delegating answer of each, and the answers where a wrong helper must cost only itself.
+
+The whole corpus: ``make agreement`` (about half an hour on 2 cores: nbgrader runs every cell).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agreement_support import run_agreement
+from corpus_support import load_corpus
+
+from autograder.items import graded_notebooks, item_named
+
+
+def sample() -> list:
+    corpus = load_corpus()
+    chosen = []
+    for notebook in graded_notebooks():
+        mine = [e for e in corpus if item_named(e.function).notebook == notebook]
+        for kind in ("wrong", "delegating"):
+            chosen.append(next(e for e in mine if e.kind == kind))
+    chosen += [e for e in corpus if len(e.points) > 1 and any(p == 0 for p in e.points.values())
+               and e.kind == "correct"][:2]
+    return chosen
+
+
+def test_nbgrader_and_ganbias_grade_agree_per_function(tmp_path: Path) -> None:
+    entries = sample()
+    assert {item_named(e.function).notebook for e in entries} == set(graded_notebooks())
+    report = run_agreement(entries, tmp_path)
+    print(report.text())
+    assert not report.disagreements, report.text()
+    assert not report.unfair, report.text()

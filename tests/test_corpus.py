@@ -1,0 +1,65 @@
+"""Every answer of the corpus (tests/corpus/) graded by ``ganbias grade``: each gets the points a fair grader gives.
+
+Correct answers written differently from the solution get full marks; wrong, unanswered and delegating
+answers get 0, with a message; a wrong helper costs only the helper. The visible check cells catch most
+wrong answers before the student hands in. Agreement with nbgrader: tests/test_agreement.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from agreement_support import expected_points, student_id
+from autograder_support import save, solution
+from corpus_support import load_corpus
+
+from autograder import sandbox
+from autograder.checks import check
+from autograder.grading import StudentGrade, feedback_text, grade_batch
+from autograder.items import item_named
+
+CORPUS = load_corpus()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StudentGrade]:
+    from corpus_support import build_notebook
+
+    root = tmp_path_factory.mktemp("corpus")
+    files = []
+    for entry in CORPUS:
+        notebook = item_named(entry.function).notebook
+        files.append(save(build_notebook(entry, solution(notebook)), root / student_id(entry) / f"{notebook}.ipynb"))
+    summary = grade_batch(files, root / "out", jobs=2, progress=False,
+                          isolation=sandbox.choose_isolation(trusted=True))
+    return {g.student: g for g in summary.grades}
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[e.name for e in CORPUS])
+def test_corpus_answer_gets_fair_points(graded: dict[str, StudentGrade], entry) -> None:
+    grade = graded[student_id(entry)]
+    got = {f.name: f.points for f in grade.functions}
+    assert got == expected_points(entry), f"{entry.note}\n{feedback_text(grade)}"
+    for fn in entry.points:
+        f = next(f for f in grade.functions if f.name == fn)
+        assert f.points == f.max_points or f.messages, f"{fn} lost points without a message"
+    if entry.kind == "delegating":
+        assert "write the computation yourself" in feedback_text(grade), feedback_text(grade)
+
+
+def test_visible_checks_catch_most_wrong_answers(capsys: pytest.CaptureFixture) -> None:
+    """At least 80% of the wrong answers fail a visible check (run in place, as the check cell does)."""
+    wrong = [e for e in CORPUS if e.kind == "wrong"]
+    caught = []
+    for entry in wrong:
+        ns: dict = {}
+        exec("import numpy as np\nimport torch\n", ns)
+        for src in entry.cells.values():
+            exec(compile(src, entry.name, "exec"), ns)
+        try:
+            check(entry.function, namespace=ns)
+        except AssertionError:
+            caught.append(True)
+        else:
+            caught.append(False)
+    missed = [e.name for e, c in zip(wrong, caught) if not c]
+    assert sum(caught) >= 0.8 * len(wrong), f"visible checks miss {len(missed)} of {len(wrong)}: {missed}"
