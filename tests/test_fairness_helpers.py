@@ -1,0 +1,114 @@
+"""ganbias_helpers.fairness: counts, bootstrap intervals, small-group warnings, intersections, post-processing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ganbias_helpers import attribute_index
+from ganbias_helpers.fairness import (
+    GAP_NAMES,
+    MIN_COUNT,
+    gap_report,
+    gaps_with_intervals,
+    group_table,
+    intersection_groups,
+    split_halves,
+    threshold_optimized_predictions,
+    threshold_optimizer_tradeoff,
+)
+from ganbias_helpers.fairness_data import load_test_predictions
+from ganbias_helpers.reference import demographic_parity_gap, equal_opportunity_gap, equalized_odds_gap
+
+
+def random_case(n: int = 600, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 2, n)
+    y_true = (rng.random(n) < np.where(group == 1, 0.6, 0.3)).astype(int)
+    y_pred = np.where(rng.random(n) < 0.8, y_true, 1 - y_true)
+    return y_true, y_pred, group
+
+
+def test_group_table_counts_and_rates() -> None:
+    y_true = np.array([1, 1, 0, 0, 1, 0, 0, 0])
+    y_pred = np.array([1, 0, 1, 0, 1, 1, 0, 0])
+    group = np.array(["a", "a", "a", "a", "b", "b", "b", "b"])
+    table = group_table(y_true, y_pred, group)
+    assert list(table["faces"]) == [4, 4]
+    assert list(table["truly positive"]) == [2, 1] and list(table["truly negative"]) == [2, 3]
+    assert table.loc["a", "selection rate"] == pytest.approx(0.5)
+    assert table.loc["a", "true positive rate"] == pytest.approx(0.5)
+    assert table.loc["b", "false positive rate"] == pytest.approx(1 / 3)
+
+
+def test_group_table_marks_an_undefined_rate_as_nan() -> None:
+    table = group_table([0, 0, 1, 0], [0, 1, 1, 0], [0, 0, 1, 1])
+    assert np.isnan(table.loc[0, "true positive rate"])
+
+
+def test_point_estimates_agree_with_the_graded_reference() -> None:
+    y_true, y_pred, group = random_case()
+    frame = gaps_with_intervals(y_true, y_pred, group, n_boot=200, seed=0)
+    assert list(frame.index) == list(GAP_NAMES)
+    assert frame.loc["demographic parity gap", "gap"] == pytest.approx(demographic_parity_gap(y_true, y_pred, group))
+    assert frame.loc["equalized odds gap", "gap"] == pytest.approx(equalized_odds_gap(y_true, y_pred, group))
+    assert frame.loc["equal opportunity gap", "gap"] == pytest.approx(equal_opportunity_gap(y_true, y_pred, group))
+
+
+def test_intervals_are_seeded_ordered_and_contain_the_estimate() -> None:
+    y_true, y_pred, group = random_case()
+    a = gaps_with_intervals(y_true, y_pred, group, n_boot=300, seed=3)
+    b = gaps_with_intervals(y_true, y_pred, group, n_boot=300, seed=3)
+    assert a.equals(b)
+    assert (a["low"] <= a["gap"]).all() and (a["gap"] <= a["high"]).all()
+    assert (a["high"] - a["low"] > 0).all()
+
+
+def test_intervals_shrink_with_more_data() -> None:
+    small = gaps_with_intervals(*random_case(200, seed=1), n_boot=300)
+    large = gaps_with_intervals(*random_case(5000, seed=1), n_boot=300)
+    assert ((large["high"] - large["low"]) < (small["high"] - small["low"])).all()
+
+
+def test_small_groups_get_a_warning_not_silence() -> None:
+    y_true, y_pred, group = random_case(400)
+    y_true = np.where(group == 1, 0, y_true)
+    y_true[np.flatnonzero(group == 1)[:5]] = 1  # group 1 has 5 truly positive faces
+    frame = gaps_with_intervals(y_true, y_pred, group, n_boot=100)
+    assert frame.loc["equal opportunity gap", "smallest count"] == 5
+    assert "too few" in frame.loc["equal opportunity gap", "note"]
+    assert frame.loc["demographic parity gap", "note"] == ""
+    assert MIN_COUNT > 5
+
+
+def test_gap_report_on_the_shipped_predictions_flags_heavy_makeup() -> None:
+    labels, predictions = load_test_predictions()
+    group = labels[:, attribute_index("Male")]
+    report = gap_report(labels, predictions, group, ["Smiling", "Heavy_Makeup"], n_boot=100)
+    assert report.loc[("Smiling", "equal opportunity gap"), "note"] == ""
+    assert "too few" in report.loc[("Heavy_Makeup", "equal opportunity gap"), "note"]
+    assert report["95% CI"].str.startswith("[").all()
+
+
+def test_intersection_groups_names_four_groups() -> None:
+    names = intersection_groups(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]), "Male", "Young")
+    assert list(names) == ["Male, Young", "Male, not Young", "not Male, Young", "not Male, not Young"]
+
+
+def test_split_halves_is_a_seeded_partition() -> None:
+    a, b = split_halves(11, seed=0)
+    assert sorted([*a, *b]) == list(range(11)) and len(a) == 5
+    assert np.array_equal(split_halves(11, seed=0)[0], a)
+
+
+def test_threshold_optimizer_closes_the_equalized_odds_gap() -> None:
+    labels, predictions = load_test_predictions()
+    group = labels[:, attribute_index("Male")]
+    i = attribute_index("Young")
+    rows, adjusted = threshold_optimized_predictions(labels[:, i], predictions[:, i], group, seed=0)
+    assert set(np.unique(adjusted)) <= {0, 1} and len(adjusted) == len(rows)
+    table = threshold_optimizer_tradeoff(labels[:, i], predictions[:, i], group, seed=0)
+    first, last = table.iloc[0], table.iloc[-1]
+    assert last["equalized odds gap"] < first["equalized odds gap"] / 2
+    assert last["accuracy"] < first["accuracy"]  # fairness here costs some accuracy
+    assert table.equals(threshold_optimizer_tradeoff(labels[:, i], predictions[:, i], group, seed=0))
