@@ -1,4 +1,7 @@
-"""``ganbias grade``: grade a batch of student notebooks in the sandbox (``python -m autograder`` too)."""
+"""``ganbias grade``: grade a batch of student notebooks in the sandbox (``python -m autograder`` too).
+
+``ganbias export`` (:mod:`autograder.export`) is added next to it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``grade`` command to a parent command's subparsers."""
     p = sub.add_parser("grade", help="grade student notebooks (sandboxed autograder; see autograder/README.md)")
     configure(p)
+    from .export import add_parser as add_export  # light: nothing of the grader is imported
+
+    add_export(sub)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -33,7 +39,11 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``grade``; exit status 0 when every student was graded, 1 otherwise, 2 for a usage problem."""
+    """Run ``grade`` (or ``export``); exit status 0 when all were graded, 1 otherwise, 2 for a usage problem."""
+    if args.command == "export":
+        from .export import run as run_export
+
+        return run_export(args)
     from .grading import grade_batch
     from .sandbox import IsolationError, Limits, choose_isolation
 

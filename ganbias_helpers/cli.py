@@ -1,4 +1,4 @@
-"""The ``ganbias`` command: ``demo`` (the main job), ``train``, ``evaluate`` and ``grade``."""
+"""The ``ganbias`` command: ``demo`` (the main job), ``train``, ``evaluate``, ``grade`` and ``export``."""
 
 from __future__ import annotations
 
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"under a third of their real rate; results in {args.out}"
             )
             return 0
-        if args.command == "grade":
+        if args.command in ("grade", "export"):
             from autograder.cli import run
 
             return run(args)
