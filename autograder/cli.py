@@ -36,6 +36,20 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=float, default=600.0, help="seconds all of one student's code may take")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory a student's code may allocate (MB)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    late = p.add_argument_group("late submissions and Canvas (autograder/lms.py)")
+    late.add_argument("--due", default=None, metavar="DATETIME",
+                      help="due date, e.g. 2026-12-01T23:59 (in --timezone): nbgrader's timestamp.txt per submission "
+                           "is compared with it and late hand-ins lose --late-penalty")
+    late.add_argument("--late-penalty", type=float, default=10.0, metavar="PCT",
+                      help="percent of the points earned taken per day or part of a day late (default 10)")
+    late.add_argument("--late-cap", type=float, default=100.0, metavar="PCT", help="the most taken (default 100)")
+    late.add_argument("--grace-minutes", type=float, default=0.0, help="lateness forgiven (default 0)")
+    late.add_argument("--timezone", default="UTC", help="zone of times given without one (default UTC)")
+    late.add_argument("--canvas", default=None, metavar="ROSTER.csv",
+                      help="Canvas gradebook export: write canvas.csv to import, matching students by id or login")
+    late.add_argument("--canvas-assignment", default="ganbias",
+                      help="the assignment's Canvas column, e.g. 'GAN bias (123456)' as in the export "
+                           "(default: ganbias, a new column)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +68,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if isolation.unprotected:
         print(f"warning: isolation is {isolation.describe()}", file=sys.stderr)
+    if args.due or args.canvas:  # a wrong date or roster is said before grading, not after
+        from .lms import parse_time, read_roster
+
+        try:
+            if args.due:
+                parse_time(args.due, args.timezone)
+            if args.canvas:
+                read_roster(args.canvas)
+        except (ValueError, OSError) as err:
+            print(f"ganbias grade: {err}", file=sys.stderr)
+            return 2
     limits = Limits(call_timeout_s=args.timeout, student_budget_s=args.budget, memory_bytes=args.memory_mb * 2**20)
     try:
         summary = grade_batch(args.submissions, args.out, jobs=args.jobs, force=args.force,
@@ -63,6 +88,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"ganbias grade: {err}", file=sys.stderr)
         return 2
     print(summary.text())
+    if args.due or args.canvas:
+        from .lms import after_batch
+
+        try:
+            for line in after_batch(args.submissions, args.out, summary.grades, due=args.due,
+                                    percent_per_day=args.late_penalty, cap_percent=args.late_cap,
+                                    grace_minutes=args.grace_minutes, timezone=args.timezone, canvas=args.canvas,
+                                    assignment=args.canvas_assignment):
+                print(line)
+        except (ValueError, OSError) as err:
+            print(f"ganbias grade: {err}", file=sys.stderr)
+            return 2
     print(f"grades in {args.out}/grades.csv, feedback in {args.out}/feedback/")
     return 0 if all(g.status == "graded" for g in summary.grades) else 1
 
