@@ -40,8 +40,10 @@ benchmark: $(STAMP)  ## reference steering loop vs ours: time, memory and ratio
 train-classifier: $(STAMP)  ## train the classifier as shipped (CELEBA=folder); rerun to resume
 	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier_long --epochs 24 --ema 0.999 --seed 2
 
-train-generator: $(STAMP)  ## train the generator as shipped (CELEBA=folder); rerun to resume
-	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator --steps 4300
+train-generator: $(STAMP)  ## train the generator, recipe v2 (CELEBA=folder; docs/generator_training.md); rerun to resume
+	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator_v2 --threads 1 --steps 40000 \
+	    --diffaug translation,cutout --mbstd-group 4 --ema-warmup \
+	    --checkpoint-every 25 --sample-every 1000 --eval-every 500 --snapshot-every 2500
 
 evaluate: $(STAMP)  ## measure the shipped weights on CelebA's test split
 	$(BIN)/ganbias evaluate --data $(CELEBA) --out runs/evaluation

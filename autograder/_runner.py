@@ -165,20 +165,23 @@ def _preimport(programs: dict[str, list[tuple[str, str]]]) -> None:
     import ast
     import importlib
 
+    wanted: list[str] = []
     for units in programs.values():
         for _label, source in units:
+            if "torch" in source or "ganbias" in source:  # also imports made at call time (importlib...)
+                wanted += ["torch", "ganbias_helpers", "ganbias_helpers.reference", "ganbias_helpers.steering"]
             try:
                 tree = ast.parse(source)
             except SyntaxError:
                 continue
             for node in ast.walk(tree):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                wanted += [a.name for a in node.names] if isinstance(node, ast.Import) else \
                     [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-                for name in names:
-                    try:
-                        importlib.import_module(name)
-                    except BaseException:  # noqa: B036, S110 (the cell reports it when it runs)
-                        pass
+    for name in dict.fromkeys(wanted):
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: B036, S110 (the cell reports it when it runs)
+            pass
 
 
 def _send(message: dict[str, Any]) -> None:

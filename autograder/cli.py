@@ -36,6 +36,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=float, default=600.0, help="seconds all of one student's code may take")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory a student's code may allocate (MB)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--similarity", action="store_true",
+                   help="after grading, write similarity.html/.csv: pairs of students' answers alike once names, "
+                        "comments and formatting are normalised (flags only; grades unchanged)")
+    p.add_argument("--similarity-threshold", type=float, default=0.8, metavar="J",
+                   help="Jaccard index of normalised token 5-grams at which a pair is listed (default 0.8)")
     late = p.add_argument_group("late submissions and Canvas (autograder/lms.py)")
     late.add_argument("--due", default=None, metavar="DATETIME",
                       help="due date, e.g. 2026-12-01T23:59 (in --timezone): nbgrader's timestamp.txt per submission "
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         summary = grade_batch(args.submissions, args.out, jobs=args.jobs, force=args.force,
                               gradescope=args.gradescope, limits=limits, isolation=isolation,
                               progress=not args.no_progress)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
         print(f"ganbias grade: {err}", file=sys.stderr)
         return 2
     print(summary.text())
@@ -100,6 +105,13 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as err:
             print(f"ganbias grade: {err}", file=sys.stderr)
             return 2
+    if args.similarity:
+        from .similarity import similarity_report
+
+        report = similarity_report({g.student: list(g.files) for g in summary.grades}, args.out,
+                                   threshold=args.similarity_threshold)
+        print(report.text())
+        print(f"similarity report in {args.out}/similarity.html")
     print(f"grades in {args.out}/grades.csv, feedback in {args.out}/feedback/")
     return 0 if all(g.status == "graded" for g in summary.grades) else 1
 

@@ -336,7 +336,7 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
         elif fg.total_cases:
             if item.depends:
                 fg.messages.append(f"checked with the reference {', '.join(item.depends)} in place of yours")
-            errors = report.load_errors.get(fg.notebook)
+            errors = list(dict.fromkeys(report.load_errors.get(fg.notebook, [])))  # each run reports them
             if errors:
                 fg.messages.append("while running your cells: " + "; ".join(errors[:5]))
     if "timeout" in statuses:
@@ -481,6 +481,7 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
     Raises:
         IsolationError: If no isolation is available (see :func:`autograder.sandbox.choose_isolation`).
         ValueError: If two submissions claim the same student id.
+        RuntimeError: If the checks of a graded function cannot be built (before anyone is graded).
     """
     from tqdm.auto import tqdm
 
@@ -509,7 +510,11 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
     write_atomic(out / "grading.json", json.dumps(meta, indent=1))
     if todo:
         for item in all_items():  # every case is built (and a broken one reported) before any student runs
-            cases_of(item.name)
+            try:
+                cases_of(item.name)
+            except Exception as err:
+                raise RuntimeError(f"the grader cannot build the checks of {item.name} ({item.notebook}): "
+                                   f"{type(err).__name__}: {err}; nothing was graded") from err
         world = World(isolation)
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \

@@ -208,12 +208,20 @@ def _used_names(trees: list[ast.Module]) -> set[str]:
     return {n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
+def _is_literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 def _course_setup(node: ast.stmt) -> bool:
-    """Whether a statement of a course cell is setup that answers may rely on (imports, ``device = ...``)."""
+    """Whether a statement of a course cell is setup answers may rely on (imports, constants, ``device = ...``)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return True
     return isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets) \
-        and _is_safe_setup_call(node.value)
+        and (_is_safe_setup_call(node.value) or _is_literal(node.value))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
@@ -255,8 +263,8 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     A top-to-bottom run of the student's cells: every answer cell and every cell the
     student added runs in full, statement by statement (an error in one statement
     does not lose the definitions after it; it is reported with its cell and line).
-    Of the course's own cells only the setup the answers use is kept: imports of
-    names the answer cells use, and ``device = pick_device()``. A function defined
+    Of the course's own cells only the setup the answers use is kept: imports,
+    literal constants and ``device = pick_device()`` that the student's cells use. A function defined
     more than once takes its last definition, as a top-to-bottom run would.
     """
     program = AnswerProgram(notebook)
@@ -281,6 +289,10 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             continue
         parsed.append((cell, source, tree, is_course_cell(cell, course)))
     used = _used_names([tree for _, _, tree, is_course in parsed if not is_course])
+    setup = [node for _, _, tree, is_course in parsed if is_course for node in tree.body if _course_setup(node)]
+    for node in reversed(setup):  # what the kept setup itself uses (device = pick_device() needs its import)
+        if _bound_names(node) & used:
+            used |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     for cell, source, tree, is_course in parsed:
         label = f"cell {cell.index + 1}"
         if is_course:

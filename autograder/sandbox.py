@@ -255,7 +255,7 @@ class World:
 
     def command(self, result_fd: int) -> tuple[list[str], dict[str, str], dict[str, Any]]:
         """``(argv, env, extra Popen arguments)`` to start one runner writing results to ``result_fd``."""
-        python = [sys.executable, "-I", "-X", "faulthandler"]
+        python = [os.path.abspath(sys.executable), "-I", "-X", "faulthandler"]  # no ".." through hidden folders
         if self.isolation.kind == "bubblewrap":
             argv = [shutil.which("bwrap") or "bwrap", *_bwrap_base()]
             for name, value in CHILD_ENV.items():

@@ -41,6 +41,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--lr-critic", type=float, default=None, help="critic's Adam learning rate (0.0002)")
     g.add_argument("--betas", type=float, nargs=2, default=None, metavar=("B1", "B2"), help="Adam's betas (0.5 0.999)")
     g.add_argument("--ema", type=float, default=None, help="decay of the shipped moving average of weights (0.999)")
+    g.add_argument("--ema-warmup", action="store_true", default=None,
+                   help="let the average's window grow with the run, up to that decay (default: fixed decay)")
     g.add_argument("--diffaug", default=None, metavar="POLICY",
                    help="differentiable augmentation of real and fake faces before the critic: a comma-separated "
                         "subset of color,translation,cutout (default: none)")
@@ -49,7 +51,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="weight of R1, a zero-centred gradient penalty on real faces (0: none)")
     g.add_argument("--r1-every", type=int, default=None, help="apply R1 every N steps, scaled by N (16)")
     g.add_argument("--bn-batches", type=int, default=None,
-                   help="noise batches of 256 that set the exported generator's batch-norm statistics (50)")
+                   help="noise batches that set the exported generator's batch-norm statistics (50)")
+    g.add_argument("--bn-batch-size", type=int, default=None, help="faces in each of those batches (256)")
     g.add_argument("--eval-every", type=int, default=None,
                    help="quick evaluation on the val split every N steps, logged and kept in quick_eval.json "
                         "(0: never)")
@@ -92,7 +95,9 @@ def _run_train(args: argparse.Namespace) -> int:
             "lr_critic": args.lr_critic,
             "betas": tuple(args.betas) if args.betas else None,
             "ema_decay": args.ema,
+            "ema_warmup": args.ema_warmup,
             "bn_batches": args.bn_batches,
+            "bn_batch_size": args.bn_batch_size,
             "diffaug": args.diffaug,
             "mbstd_group": args.mbstd_group,
             "r1_gamma": args.r1_gamma,

@@ -45,7 +45,9 @@ def _save_atomic(obj: object, path: Path) -> None:
 
 def _write_json(obj: object, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2) + "\n")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def _epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -280,30 +282,104 @@ def train_classifier(
 # --------------------------------------------------------------------------- generator
 
 
+DIFFAUG_POLICIES = ("color", "translation", "cutout")
+
+
+def diff_augment(x: torch.Tensor, policy: str, rng: torch.Generator) -> torch.Tensor:
+    """Differentiable augmentation (Zhao et al. 2020, "DiffAugment") of a batch in [-1, 1].
+
+    ``policy`` is a comma-separated subset of ``color`` (random brightness, saturation
+    and contrast), ``translation`` (shifts of up to 1/8 of the image, zero padding) and
+    ``cutout`` (one zeroed square of half the image's side); ``""`` returns ``x``.
+    The same kind of draw is applied to real and generated faces before the critic,
+    and gradients flow through it to the generator. Random draws come from ``rng``
+    (a CPU generator, saved in checkpoints), one set per image.
+    """
+    parts = [p for p in policy.split(",") if p]
+    unknown = set(parts) - set(DIFFAUG_POLICIES)
+    if unknown:
+        raise ValueError(f"unknown augmentation {sorted(unknown)}; choose from {', '.join(DIFFAUG_POLICIES)}")
+    n, _, h, w = x.shape
+    dev = x.device
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=rng).to(dev, x.dtype)
+
+    for part in parts:
+        if part == "color":
+            x = x + (rand(n, 1, 1, 1) - 0.5)  # brightness
+            mean = x.mean(1, keepdim=True)
+            x = (x - mean) * (rand(n, 1, 1, 1) * 2) + mean  # saturation
+            mean = x.mean((1, 2, 3), keepdim=True)
+            x = (x - mean) * (rand(n, 1, 1, 1) + 0.5) + mean  # contrast
+        elif part == "translation":
+            sh, sw = int(h * 0.125 + 0.5), int(w * 0.125 + 0.5)
+            ty = torch.randint(-sh, sh + 1, (n,), generator=rng).to(dev)
+            tx = torch.randint(-sw, sw + 1, (n,), generator=rng).to(dev)
+            pad = F.pad(x, (sw, sw, sh, sh))
+            rows = torch.arange(h, device=dev)[None, :] + sh - ty[:, None]
+            cols = torch.arange(w, device=dev)[None, :] + sw - tx[:, None]
+            batch = torch.arange(n, device=dev)[:, None, None]
+            x = pad[batch, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+        else:  # cutout
+            ch, cw = int(h * 0.5 + 0.5), int(w * 0.5 + 0.5)
+            oy = torch.randint(0, h + (1 - ch % 2), (n,), generator=rng).to(dev) - ch // 2
+            ox = torch.randint(0, w + (1 - cw % 2), (n,), generator=rng).to(dev) - cw // 2
+            r, c = torch.arange(h, device=dev)[None, :], torch.arange(w, device=dev)[None, :]
+            in_r = (r >= oy[:, None]) & (r < oy[:, None] + ch)
+            in_c = (c >= ox[:, None]) & (c < ox[:, None] + cw)
+            x = x * (~(in_r[:, :, None] & in_c[:, None, :]))[:, None].to(x.dtype)
+    return x
+
+
+def minibatch_stddev(x: torch.Tensor, group: int) -> torch.Tensor:
+    """Append one channel: the features' standard deviation over groups of ``group`` images (ProGAN).
+
+    It lets the critic see how varied a batch is, so a generator that draws too few
+    kinds of face is told so. The group is the largest divisor of the batch up to ``group``.
+    """
+    n, c, h, w = x.shape
+    g = max(d for d in range(1, min(group, n) + 1) if n % d == 0)
+    y = x.view(g, -1, c, h, w)
+    y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean((1, 2, 3))  # (n // g,)
+    return torch.cat([x, y.repeat(g).view(n, 1, 1, 1).expand(n, 1, h, w)], 1)
+
+
 class Critic(nn.Module):
     """Spectral-norm convolutional critic for hinge-loss GAN training (no batch norm).
 
     Four stride-2 convolutions (64 to 512 channels) take a 64x64 image to 4x4,
-    and a spectrally normalised linear layer gives one score per image.
+    and a spectrally normalised linear layer gives one score per image. With
+    ``mbstd_group`` > 0 a minibatch-standard-deviation channel is appended at 4x4
+    before the linear layer; with 0 (the default) the critic is the original one,
+    parameter for parameter.
     """
 
-    def __init__(self, im_chan: int = 3, hidden_dim: int = 64) -> None:
+    def __init__(self, im_chan: int = 3, hidden_dim: int = 64, mbstd_group: int = 0) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         channels = [im_chan, hidden_dim, hidden_dim * 2, hidden_dim * 4, hidden_dim * 8]
         for c_in, c_out in zip(channels[:-1], channels[1:]):
             layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.1, inplace=True)]
         self.body = nn.Sequential(*layers)
-        self.head = spectral_norm(nn.Linear(channels[-1] * 4 * 4, 1))
+        self.mbstd_group = mbstd_group
+        self.head = spectral_norm(nn.Linear((channels[-1] + (1 if mbstd_group else 0)) * 4 * 4, 1))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """One realness score per image, shape ``(n,)``."""
-        return self.head(self.body(image).flatten(1)).view(-1)
+        h = self.body(image)
+        if self.mbstd_group:
+            h = minibatch_stddev(h, self.mbstd_group)
+        return self.head(h.flatten(1)).view(-1)
 
 
 @dataclass
 class GeneratorConfig:
-    """Settings of a generator run (saved in its checkpoint and report)."""
+    """Settings of a generator run (saved in its checkpoint and report).
+
+    The defaults are the recipe of the first shipped weights (4,300 steps of it);
+    docs/generator_training.md gives the settings of the current recipe.
+    """
 
     steps: int = 4000
     batch_size: int = 64
@@ -311,10 +387,43 @@ class GeneratorConfig:
     lr_critic: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     ema_decay: float = 0.999
+    ema_warmup: bool = False  # average over a window that grows with the run: decay min(ema_decay, (1+t)/(10+t))
     seed: int = 0
     checkpoint_every: int = 100
     sample_every: int = 500
-    bn_batches: int = 50  # batches of 256 used to recompute batch-norm statistics at the end
+    bn_batches: int = 50  # noise batches that recompute the exported generator's batch-norm statistics
+    bn_batch_size: int = 256
+    diffaug: str = ""  # DiffAugment policy for real and fake faces before the critic, e.g. "translation,cutout"
+    mbstd_group: int = 0  # critic's minibatch-stddev group size (0: none)
+    r1_gamma: float = 0.0  # zero-centred gradient penalty on real faces, gamma / 2 * |grad|^2 (0: none)
+    r1_every: int = 16  # apply R1 every this many steps, scaled up by it ("lazy" regularisation)
+    eval_every: int = 0  # every this many steps, a quick evaluation on the val split (0: never)
+    eval_n: int = 1000  # faces generated for the quick evaluation
+    eval_bn_batches: int = 4  # noise batches that recompute batch-norm statistics before a quick evaluation
+    eval_classifier: str | None = None  # classifier for the quick evaluation (default: the shipped one)
+    snapshot_every: int = 0  # every this many steps, export the averaged generator to snapshots/ (0: never)
+
+
+#: Settings that may differ between a run and its resumption (when to stop, log, save, measure, export).
+_RESUMABLE_CHANGES = {
+    "steps", "checkpoint_every", "sample_every", "eval_every", "eval_n", "eval_bn_batches", "eval_classifier",
+    "snapshot_every", "bn_batches", "bn_batch_size",
+}
+
+
+def _recipe_changes(saved: dict, config: GeneratorConfig) -> list[str]:
+    """The settings in which ``config`` differs from a checkpoint's (old checkpoints lack newer fields)."""
+    now, defaults = asdict(config), asdict(GeneratorConfig())
+    changes = []
+    for key, value in now.items():
+        if key in _RESUMABLE_CHANGES:
+            continue
+        before = saved.get(key, defaults[key])
+        if isinstance(before, (list, tuple)):
+            before, value = tuple(before), tuple(value)
+        if before != value:
+            changes.append(f"{key}={before!r} in the checkpoint, {value!r} now")
+    return changes
 
 
 def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
@@ -352,6 +461,15 @@ def recalibrate_batchnorm(gen: Generator, n_batches: int = 50, batch_size: int =
     recompute_batchnorm(gen, (get_noise(batch_size, gen.z_dim, device, generator=rng) for _ in range(n_batches)))
 
 
+def _export_generator(ema: Generator, path: Path, config: GeneratorConfig) -> Generator:
+    """Write the averaged generator in the course's format, batch-norm statistics recomputed; return it (CPU)."""
+    final = copy.deepcopy(ema)
+    recalibrate_batchnorm(final, n_batches=config.bn_batches, batch_size=config.bn_batch_size, seed=config.seed)
+    final.cpu()
+    _save_atomic({"gen": final.state_dict()}, path)
+    return final
+
+
 def train_generator(
     data_root: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -363,16 +481,24 @@ def train_generator(
 ) -> dict:
     """Train the DCGAN generator against a spectral-norm hinge critic, resuming if a checkpoint exists.
 
-    Uses all images of the train split. The shipped weights are an exponential
-    moving average of the generator's weights, with batch-norm statistics
+    Uses all images of the train split (with random horizontal flips). Optionally the
+    critic sees real and generated faces through differentiable augmentation
+    (``config.diffaug``), appends a minibatch-stddev channel (``mbstd_group``) and is
+    regularised by a lazy R1 penalty (``r1_gamma``). The shipped weights are an
+    exponential moving average of the generator's weights, with batch-norm statistics
     recomputed at the end. Writes ``pretrained_celeba.pth``, sample grids and
     ``generator_report.json`` into ``out_dir``; ``generator_checkpoint.pt`` holds
-    everything needed to continue (run the same command again, with more ``steps``).
+    everything needed to continue (run the same command again, with more ``steps``;
+    a command whose recipe differs from the checkpoint's is refused). With
+    ``eval_every``, a quick evaluation of the averaged and the live generator on the
+    validation split is logged and kept in ``quick_eval.json``; with ``snapshot_every``,
+    the averaged generator is exported to ``snapshots/`` along the way.
     """
     from torchvision.utils import save_image
     from tqdm.auto import tqdm
 
     config = config or GeneratorConfig()
+    diff_augment(torch.zeros(1, 3, 8, 8), config.diffaug, torch.Generator())  # reject an unknown policy early
     dev = pick_device(device)
     out = Path(out_dir)
     ckpt_path = out / "generator_checkpoint.pt"
@@ -382,16 +508,24 @@ def train_generator(
 
     torch.manual_seed(config.seed)
     gen = Generator(Z_DIM).to(dev)
-    critic = Critic().to(dev)
+    critic = Critic(mbstd_group=config.mbstd_group).to(dev)
     ema = copy.deepcopy(gen).requires_grad_(False)
     opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr_gen, betas=config.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=config.lr_critic, betas=config.betas)
     rng = torch.Generator().manual_seed(config.seed)
     noise_rng = torch.Generator(device=dev).manual_seed(config.seed + 1)
+    aug_rng = torch.Generator().manual_seed(config.seed + 2)
     fixed_noise = get_noise(64, Z_DIM, dev, seed=1234)
-    step, history = 0, []
+    step, history, evals = 0, [], []
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        changes = _recipe_changes(ckpt.get("config", {}), config)
+        if changes:
+            raise ValueError(
+                f"{ckpt_path} was written by a different recipe ({'; '.join(changes)}). Rerun with the "
+                "checkpoint's settings to resume (only --steps and the logging, evaluation and snapshot "
+                "intervals may change), or choose another --out for a new run."
+            )
         gen.load_state_dict(ckpt["gen"])
         critic.load_state_dict(ckpt["critic"])
         ema.load_state_dict(ckpt["ema"])
@@ -399,7 +533,9 @@ def train_generator(
         opt_c.load_state_dict(ckpt["opt_c"])
         rng.set_state(ckpt["rng"])
         noise_rng.set_state(ckpt["noise_rng"].to(noise_rng.get_state().device))
-        step, history = ckpt["step"], ckpt["history"]
+        if ckpt.get("aug_rng") is not None:
+            aug_rng.set_state(ckpt["aug_rng"])
+        step, history, evals = ckpt["step"], ckpt["history"], ckpt.get("evals", [])
         log.info("resumed generator training from %s at step %d", ckpt_path, step)
 
     def checkpoint() -> None:
@@ -412,16 +548,46 @@ def train_generator(
                 "opt_c": opt_c.state_dict(),
                 "rng": rng.get_state(),
                 "noise_rng": noise_rng.get_state(),
+                "aug_rng": aug_rng.get_state(),
                 "step": step,
                 "history": history,
+                "evals": evals,
                 "config": asdict(config),
             },
             ckpt_path,
         )
 
+    quick = None
+    if config.eval_every:
+        from .evaluation import QuickEvaluation
+        from .weights import load_classifier
+
+        val = load_celeba(data_root, "val", cache_dir, limit, progress)
+        quick = QuickEvaluation(load_classifier(config.eval_classifier, dev), val, dev)
+
+    def quick_evaluate() -> None:
+        assert quick is not None
+        t0 = time.time()
+        record: dict = {"step": step}
+        for name, model in (("ema", ema), ("live", gen)):
+            record[name] = quick(model, config.eval_n, config.eval_bn_batches)
+        record["eval_seconds"] = round(time.time() - t0, 1)
+        evals.append(record)
+        _write_json(evals, out / "quick_eval.json")
+        for name in ("ema", "live"):
+            r = record[name]
+            log.info(
+                "quick eval step %d (%s, %d faces vs val): Male %.3f (real %.3f), mean |rate gap| %.4f, "
+                "%d under a third of real, Frechet %.3f",
+                step, name, config.eval_n, r["male_rate"], r["male_rate_real"], r["mean_abs_rate_gap"],
+                len(r["underdrawn"]), r["frechet_distance"],
+            )
+
     steps_per_epoch = max(1, len(train) // config.batch_size)
-    bar = tqdm(total=config.steps, initial=step, desc="generator", unit="step", disable=not progress)
-    started, losses = time.time() - _seconds_so_far(history), []
+    # On a terminal a progress bar; in a log file (no terminal) one line per checkpoint instead.
+    bar = tqdm(total=config.steps, initial=step, desc="generator", unit="step", disable=not progress or None)
+    started, losses, r1s = time.time() - _seconds_so_far(history), [], []
+    interval_start, interval_step, interval_aside = time.time(), step, 0.0  # aside: evaluating, sampling
     gen.train()
     while step < config.steps:
         epoch, b = divmod(step, steps_per_epoch)
@@ -432,46 +598,78 @@ def train_generator(
         noise = get_noise(len(real), Z_DIM, dev, generator=noise_rng)
 
         fake = gen(noise)
-        loss_c = F.relu(1 - critic(real)).mean() + F.relu(1 + critic(fake.detach())).mean()
+        do_r1 = config.r1_gamma > 0 and step % config.r1_every == 0
+        if do_r1:
+            real.requires_grad_(True)
+        real_scores = critic(diff_augment(real, config.diffaug, aug_rng))
+        fake_scores = critic(diff_augment(fake.detach(), config.diffaug, aug_rng))
+        loss_c = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        if do_r1:
+            (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+            r1 = grad.square().sum((1, 2, 3)).mean()
+            loss_c = loss_c + (config.r1_gamma / 2 * config.r1_every) * r1
+            r1s.append(r1.item())
         opt_c.zero_grad(set_to_none=True)
         loss_c.backward()
         opt_c.step()
 
-        loss_g = -critic(fake).mean()
+        loss_g = -critic(diff_augment(fake, config.diffaug, aug_rng)).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
 
-        _update_ema(ema, gen, config.ema_decay)
+        decay = min(config.ema_decay, (1 + step) / (10 + step)) if config.ema_warmup else config.ema_decay
+        _update_ema(ema, gen, decay)
         step += 1
         losses.append((loss_c.item(), loss_g.item()))
         bar.update(1)
         bar.set_postfix(
             critic=f"{np.mean([c for c, _ in losses[-50:]]):.3f}", gen=f"{np.mean([g for _, g in losses[-50:]]):.3f}"
         )
+        if quick is not None and (step % config.eval_every == 0 or step == config.steps):
+            t0 = time.time()
+            quick_evaluate()
+            interval_aside += time.time() - t0
         if step % config.checkpoint_every == 0 or step == config.steps:
-            history.append(
-                {
-                    "step": step,
-                    "critic_loss": float(np.mean([c for c, _ in losses])),
-                    "gen_loss": float(np.mean([g for _, g in losses])),
-                    "seconds": round(time.time() - started, 1),
-                }
-            )
-            losses = []
+            record = {
+                "step": step,
+                "critic_loss": float(np.mean([c for c, _ in losses])),
+                "gen_loss": float(np.mean([g for _, g in losses])),
+                "seconds": round(time.time() - started, 1),
+            }
+            if r1s:
+                record["r1"] = float(np.mean(r1s))
+            history.append(record)
+            losses, r1s = [], []
             checkpoint()
+            now = time.time()
+            log.info(
+                "generator step %d/%d: critic loss %.3f, generator loss %.3f, %.2f s/step of training, "
+                "checkpoint written",
+                step, config.steps, record["critic_loss"], record["gen_loss"],
+                (now - interval_start - interval_aside) / max(1, step - interval_step),
+            )
+            interval_start, interval_step, interval_aside = now, step, 0.0
+        t0 = time.time()
         if step % config.sample_every == 0 or step == config.steps:
             ema.eval()
             with torch.no_grad():
                 save_image(ema(fixed_noise) * 0.5 + 0.5, out / f"samples_step{step:06d}.png", nrow=8)
+        if config.snapshot_every and step % config.snapshot_every == 0:
+            _export_generator(ema, out / "snapshots" / f"pretrained_celeba_step{step:06d}.pth", config)
+        interval_aside += time.time() - t0
     bar.close()
 
-    final = copy.deepcopy(ema)
-    recalibrate_batchnorm(final, n_batches=config.bn_batches, seed=config.seed)
-    final.cpu()
-    _save_atomic({"gen": final.state_dict()}, out / "pretrained_celeba.pth")
+    final = _export_generator(ema, out / "pretrained_celeba.pth", config)
     with torch.no_grad():
         save_image(final(fixed_noise.cpu()) * 0.5 + 0.5, out / "samples_final.png", nrow=8)
-    report = {"config": asdict(config), "device": str(dev), "n_train": len(train), "history": history}
+    report = {
+        "config": asdict(config),
+        "device": str(dev),
+        "torch_threads": torch.get_num_threads(),
+        "n_train": len(train),
+        "history": history,
+        "quick_evals": evals,
+    }
     _write_json(report, out / "generator_report.json")
     return report

@@ -10,10 +10,22 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 
 from ganbias_helpers.attributes import ATTRIBUTE_NAMES
+from ganbias_helpers.training import GeneratorConfig
 from ganbias_helpers.weights import CLASSIFIER_FILE, GENERATOR_FILE, WEIGHTS_DIR, shipped_checksums
+
+#: ``ganbias train generator`` options by GeneratorConfig field: a run's command names each that is not the default.
+GENERATOR_FLAGS = {
+    "batch_size": "--batch-size", "lr_gen": "--lr-gen", "lr_critic": "--lr-critic", "betas": "--betas",
+    "ema_decay": "--ema", "ema_warmup": "--ema-warmup", "diffaug": "--diffaug", "mbstd_group": "--mbstd-group",
+    "r1_gamma": "--r1-gamma", "r1_every": "--r1-every", "bn_batches": "--bn-batches",
+    "bn_batch_size": "--bn-batch-size", "seed": "--seed", "checkpoint_every": "--checkpoint-every",
+    "sample_every": "--sample-every", "eval_every": "--eval-every", "eval_n": "--eval-n",
+    "snapshot_every": "--snapshot-every",
+}
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 
@@ -87,6 +99,76 @@ def classifier_recipe(first_path: str, first: dict, last_path: str, last: dict) 
     }
 
 
+def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
+    """The generator's recipe paragraph and its ``ganbias train generator`` command, from its report."""
+    cfg = {**asdict(GeneratorConfig()), **report["config"]}
+    defaults = asdict(GeneratorConfig())
+    steps = report["history"][-1]["step"]
+    out = Path(report_path).parent
+    cmd = f"ganbias train generator --data CELEBA_DIR --out {out} --steps {steps}"
+    if report.get("torch_threads"):
+        cmd += f" --threads {report['torch_threads']}"
+    for key, flag in GENERATOR_FLAGS.items():
+        value, default = cfg[key], defaults[key]
+        if key == "r1_every" and not cfg["r1_gamma"]:
+            continue
+        if isinstance(value, bool):
+            if value != default:
+                cmd += f" {flag}"
+        elif isinstance(value, (list, tuple)):
+            if tuple(value) != tuple(default):
+                cmd += f" {flag} {' '.join(str(v) for v in value)}"
+        elif value != default:
+            cmd += f" {flag} {value}"
+    critic = "four stride-2 convolutions, 64 to 512 channels, no batch norm"
+    if cfg["mbstd_group"]:
+        critic += f", a minibatch-standard-deviation channel (groups of {cfg['mbstd_group']}) before its last layer"
+    loss = "the hinge loss"
+    if cfg["r1_gamma"]:
+        loss += f" and an R1 penalty on real faces (gamma {cfg['r1_gamma']}, every {cfg['r1_every']} steps)"
+    b1, b2 = cfg["betas"]
+    if cfg["lr_gen"] == cfg["lr_critic"]:
+        adam = f"Adam (lr {cfg['lr_gen']}, betas {b1}/{b2}) for both"
+    else:
+        adam = f"Adam (betas {b1}/{b2}; lr {cfg['lr_gen']} for the generator, {cfg['lr_critic']} for the critic)"
+    text = (
+        f"Generator: the course's DCGAN generator against a spectral-norm critic ({critic}) with {loss}; "
+        f"{adam}, batch {cfg['batch_size']}, {steps} steps, horizontal flips of the real faces"
+    )
+    if cfg["diffaug"]:
+        text += (
+            "; real and generated faces both pass through differentiable augmentation "
+            f"({cfg['diffaug'].replace(',', ', ')}) before the critic"
+        )
+    average = f"decay {cfg['ema_decay']}"
+    if cfg["ema_warmup"]:
+        average = f"decay min({cfg['ema_decay']}, (1+t)/(10+t)) at step t"
+    text += (
+        f". The shipped weights are an exponential moving average ({average}) of the generator's "
+        "weights, with batch-norm statistics recomputed from fresh noise at the end."
+    )
+    seconds = training_seconds(report["history"])
+    if seconds:
+        where = report.get("device", "cpu")
+        if report.get("torch_threads"):
+            where += f", {report['torch_threads']} thread{'s' if report['torch_threads'] > 1 else ''}"
+        text += f" About {seconds / 3600:.1f} hours of training ({where})."
+    recipe = textwrap.fill(text, width=78, break_on_hyphens=False)
+    return {"gen_recipe": recipe, "gen_command": _wrap_command(cmd), "gen_dir": str(out)}
+
+
+def _wrap_command(cmd: str, width: int = 100) -> str:
+    """Break a long shell command before its options, with backslash continuations."""
+    parts = cmd.replace(" --", "\0--").split("\0")
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) > width - 2:
+            lines.append("    " + part)
+        else:
+            lines[-1] += " " + part
+    return " \\\n".join(lines)
+
+
 def main(metrics_path: str, first_report: str, classifier_report: str, generator_report: str) -> None:
     """Fill the template with the evaluation metrics and the training reports, and write the card."""
     m = json.loads(Path(metrics_path).read_text())
@@ -114,10 +196,7 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
         "mean_acc": f"{clf['mean_accuracy']:.4f}",
         "mean_bal": f"{clf['mean_balanced_accuracy']:.4f}",
         "majority": f"{clf['majority_class_accuracy']:.4f}",
-        "gan_steps": g["history"][-1]["step"],
-        "gan_batch": g["config"]["batch_size"],
-        "gan_lr": g["config"]["lr_gen"],
-        "gan_ema": g["config"]["ema_decay"],
+        **generator_recipe(generator_report, g),
         "fd": f"{gen['frechet_distance_penultimate']:.3f}",
         "fd_real": f"{gen['frechet_distance_real_val_vs_test']:.3f}",
         "rate_gap": f"{gen['mean_abs_attribute_rate_gap']:.4f}",

@@ -30,3 +30,40 @@ def test_one_run_recipe_names_its_command_and_time(tmp_path):
     assert "About 50 minutes of training" in recipe["clf_recipe"].replace("\n", " ")
     assert recipe["clf_commands"].count("ganbias train classifier") == 1
     assert "--epochs 4" in recipe["clf_commands"] and "--ema 0.999" in recipe["clf_commands"]
+
+
+def _generator_report(steps: int, **config) -> dict:
+    from dataclasses import asdict
+
+    from ganbias_helpers.training import GeneratorConfig
+
+    history = [{"step": s, "seconds": 3.5 * s} for s in range(100, steps + 1, 100)]
+    return {"config": {**asdict(GeneratorConfig()), **config}, "device": "cpu", "history": history}
+
+
+def test_generator_recipe_of_the_first_shipped_run_is_its_command():
+    recipe = write_model_card.generator_recipe("runs/generator/generator_report.json", _generator_report(4300))
+    assert recipe["gen_command"] == "ganbias train generator --data CELEBA_DIR --out runs/generator --steps 4300"
+    text = recipe["gen_recipe"].replace("\n", " ")
+    assert "Adam (lr 0.0002, betas 0.5/0.999) for both, batch 64, 4300 steps" in text
+    assert "augmentation" not in text and "R1" not in text and "(decay 0.999)" in text
+    assert recipe["gen_dir"] == "runs/generator"
+
+
+def test_generator_recipe_names_every_option_of_a_newer_run():
+    report = _generator_report(20000, diffaug="translation,cutout", mbstd_group=4, ema_warmup=True,
+                               lr_critic=4e-4, r1_gamma=0.5, checkpoint_every=50, eval_every=500)
+    report["torch_threads"] = 1
+    recipe = write_model_card.generator_recipe("runs/generator_v2/generator_report.json", report)
+    command = recipe["gen_command"].replace(" \\\n    ", " ")
+    assert command == (
+        "ganbias train generator --data CELEBA_DIR --out runs/generator_v2 --steps 20000 --threads 1 "
+        "--lr-critic 0.0004 --ema-warmup --diffaug translation,cutout --mbstd-group 4 --r1-gamma 0.5 "
+        "--checkpoint-every 50 --eval-every 500"
+    )
+    assert all(len(line) <= 100 for line in recipe["gen_command"].splitlines())
+    text = recipe["gen_recipe"].replace("\n", " ")
+    for part in ("minibatch-standard-deviation channel (groups of 4)", "R1 penalty on real faces (gamma 0.5",
+                 "0.0002 for the generator, 0.0004 for the critic", "(translation, cutout)",
+                 "min(0.999, (1+t)/(10+t))", "About 19.4 hours of training (cpu, 1 thread)"):
+        assert part in text, part

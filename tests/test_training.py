@@ -1,9 +1,29 @@
 import json
+from dataclasses import asdict, replace
 
+import pytest
 import torch
 
-from ganbias_helpers.training import ClassifierConfig, GeneratorConfig, train_classifier, train_generator
+from ganbias_helpers.cli import main
+from ganbias_helpers.training import (
+    ClassifierConfig,
+    Critic,
+    GeneratorConfig,
+    diff_augment,
+    minibatch_stddev,
+    train_classifier,
+    train_generator,
+)
 from ganbias_helpers.weights import load_classifier, load_generator
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: these tiny runs are fastest so, above all on a machine busy with other work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _ckpt(path):
@@ -34,7 +54,7 @@ def test_classifier_two_steps_then_resume_matches_an_uninterrupted_run(tiny_cele
 
 
 def _gan_config(steps):
-    return GeneratorConfig(steps=steps, batch_size=4, checkpoint_every=1, sample_every=2, bn_batches=1)
+    return GeneratorConfig(steps=steps, batch_size=4, checkpoint_every=1, sample_every=2, bn_batches=1, bn_batch_size=8)
 
 
 def test_generator_two_steps_then_resume(tiny_celeba, tmp_path):
@@ -69,3 +89,112 @@ def test_classifier_fine_tune_with_weight_averaging(tiny_celeba, tmp_path):
     # The shipped weights are the average, not the last step's (biases differ only by calibration).
     assert not torch.equal(shipped.state_dict()["classifier.0.0.weight"], ckpt["model"]["classifier.0.0.weight"])
     assert torch.equal(shipped.state_dict()["classifier.0.0.weight"], ckpt["ema"]["classifier.0.0.weight"])
+
+
+# --------------------------------------------------------------------------- the generator's newer options
+
+
+def test_diff_augment_policies_are_seeded_differentiable_and_keep_the_shape():
+    x = torch.rand(6, 3, 64, 64) * 2 - 1
+    assert diff_augment(x, "", torch.Generator()) is x  # no policy: the original recipe, no random draw
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        diff_augment(x, "translation,rotate", torch.Generator())
+    for policy in ("color", "translation", "cutout", "color,translation,cutout"):
+        a = diff_augment(x, policy, torch.Generator().manual_seed(3))
+        b = diff_augment(x, policy, torch.Generator().manual_seed(3))
+        assert a.shape == x.shape and torch.equal(a, b) and not torch.equal(a, x), policy
+    # Translation moves pixels (zero padding), cutout zeroes one square of half the side (clipped at the border).
+    shifted = diff_augment(x, "translation", torch.Generator().manual_seed(0))
+    values = set(x.flatten().tolist()) | {0.0}
+    assert set(shifted.flatten().tolist()) <= values
+    cut = diff_augment(x, "cutout", torch.Generator().manual_seed(0))
+    zeroed = (cut == 0).all(1).float().mean((1, 2))
+    assert ((zeroed > 0) & (zeroed <= 0.25)).all()
+    # Gradients reach the images (and so the generator).
+    y = x.clone().requires_grad_(True)
+    diff_augment(y, "color,translation,cutout", torch.Generator()).square().sum().backward()
+    assert y.grad is not None and y.grad.abs().sum() > 0
+
+
+def test_critic_without_minibatch_stddev_is_the_original_and_with_it_sees_the_batch():
+    plain = Critic()
+    assert plain.head.weight_orig.shape == (1, 512 * 16)
+    assert set(plain.state_dict()) == set(Critic(mbstd_group=0).state_dict())
+    critic = Critic(mbstd_group=4)
+    assert critic.head.weight_orig.shape == (1, 513 * 16)
+    assert critic(torch.randn(6, 3, 64, 64)).shape == (6,)  # 6 is not a multiple of 4: groups of 3
+    same = minibatch_stddev(torch.ones(4, 2, 4, 4), 4)
+    varied = minibatch_stddev(torch.randn(4, 2, 4, 4), 4)
+    assert same.shape == (4, 3, 4, 4) and same[:, 2].max() < 1e-3 < varied[:, 2].min()
+
+
+def _new_recipe(steps, **changes):
+    config = GeneratorConfig(
+        steps=steps, batch_size=4, checkpoint_every=1, sample_every=100, bn_batches=1, bn_batch_size=8,
+        lr_gen=1e-4, lr_critic=3e-4, betas=(0.0, 0.99), ema_decay=0.9, ema_warmup=True,
+        diffaug="color,translation,cutout", mbstd_group=2, r1_gamma=1.0, r1_every=2,
+        eval_every=2, eval_n=8, eval_bn_batches=1, snapshot_every=2,
+    )
+    return replace(config, **changes)
+
+
+def test_generator_new_recipe_resumes_exactly_with_quick_evaluations_and_snapshots(tiny_celeba, tmp_path):
+    out, straight = tmp_path / "gan", tmp_path / "straight"
+    train_generator(tiny_celeba, out, _new_recipe(2), "cpu", progress=False)
+    train_generator(tiny_celeba, out, _new_recipe(4), "cpu", progress=False)
+    report = train_generator(tiny_celeba, straight, _new_recipe(4), "cpu", progress=False)
+    a, b = _ckpt(out / "generator_checkpoint.pt"), _ckpt(straight / "generator_checkpoint.pt")
+    assert a["step"] == b["step"] == 4
+    for part in ("gen", "critic", "ema"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), (part, key)
+    assert torch.equal(a["aug_rng"], b["aug_rng"])
+    # R1 ran on the lazy steps only (steps 0 and 2, recorded at steps 1 and 3).
+    assert [("r1" in h) for h in a["history"]] == [True, False, True, False]
+    # Quick evaluations at steps 2 and 4, the same numbers either way, kept in the checkpoint, the report and a file.
+    assert [e["step"] for e in a["evals"]] == [e["step"] for e in b["evals"]] == [2, 4]
+    for ea, eb in zip(a["evals"], b["evals"]):
+        for name in ("ema", "live"):
+            assert ea[name] == eb[name]
+            assert 0 <= ea[name]["male_rate"] <= 1 and ea[name]["frechet_distance"] >= 0
+    assert json.loads((out / "quick_eval.json").read_text())[-1]["ema"] == a["evals"][-1]["ema"]
+    assert [e["step"] for e in report["quick_evals"]] == [2, 4]
+    # Snapshots are the averaged generator in the shipped format.
+    for step in (2, 4):
+        gen = load_generator(out / "snapshots" / f"pretrained_celeba_step{step:06d}.pth", "cpu")
+        assert gen(torch.zeros(1, 64)).shape == (1, 3, 64, 64)
+    assert torch.equal(
+        torch.load(out / "snapshots" / "pretrained_celeba_step000004.pth")["gen"]["gen.0.0.weight"],
+        torch.load(out / "pretrained_celeba.pth")["gen"]["gen.0.0.weight"],
+    )
+
+
+def test_generator_resume_refuses_a_different_recipe(tiny_celeba, tmp_path):
+    out = tmp_path / "gan"
+    train_generator(tiny_celeba, out, _new_recipe(1, eval_every=0, snapshot_every=0), "cpu", progress=False)
+    with pytest.raises(ValueError, match="diffaug='color,translation,cutout' in the checkpoint, 'translation' now"):
+        train_generator(tiny_celeba, out, _new_recipe(2, diffaug="translation"), "cpu", progress=False)
+    # Stopping point and measuring intervals may change: this one resumes.
+    train_generator(tiny_celeba, out, _new_recipe(2, checkpoint_every=2, eval_every=0), "cpu", progress=False)
+    assert _ckpt(out / "generator_checkpoint.pt")["step"] == 2
+
+
+def test_cli_train_generator_sets_threads_and_passes_the_recipe(tiny_celeba, tmp_path, capsys):
+    base = ["train", "generator", "--data", str(tiny_celeba), "--batch-size", "4", "--steps", "1",
+            "--bn-batches", "1", "--bn-batch-size", "8"]
+    torch.set_num_threads(2)  # the fixture puts back what was there before
+    assert main([*base, "--out", str(tmp_path / "old"), "--threads", "1"]) == 0
+    assert torch.get_num_threads() == 1
+    # Without the new options, the first shipped recipe.
+    old = json.loads((tmp_path / "old" / "generator_report.json").read_text())["config"]
+    assert old == json.loads(json.dumps(asdict(GeneratorConfig(steps=1, batch_size=4, bn_batches=1, bn_batch_size=8))))
+    options = ["--diffaug", "translation,cutout", "--mbstd-group", "4", "--r1-gamma", "0.5", "--r1-every", "8",
+               "--lr-gen", "1e-4", "--lr-critic", "4e-4", "--betas", "0.0", "0.99", "--ema", "0.99", "--ema-warmup",
+               "--eval-every", "1", "--eval-n", "8", "--snapshot-every", "1", "--checkpoint-every", "1"]
+    assert main([*base, "--out", str(tmp_path / "new"), *options]) == 0
+    new = json.loads((tmp_path / "new" / "generator_report.json").read_text())["config"]
+    assert new["diffaug"] == "translation,cutout" and new["mbstd_group"] == 4 and new["r1_every"] == 8
+    assert new["betas"] == [0.0, 0.99] and new["lr_critic"] == 4e-4 and new["ema_decay"] == 0.99 and new["ema_warmup"]
+    assert (tmp_path / "new" / "quick_eval.json").exists()
+    assert (tmp_path / "new" / "snapshots" / "pretrained_celeba_step000001.pth").exists()
+    assert "generator written to" in capsys.readouterr().out
