@@ -120,9 +120,7 @@ def normalise(fn: ast.FunctionDef, in_place: bool = False) -> str:
     bound = _bound_names(tree)
     tree.name = "F"
     tree.decorator_list = []
-    renamed = _Renamer(bound).visit(tree)
-    ast.fix_missing_locations(renamed)
-    return ast.unparse(renamed)
+    return ast.unparse(_Renamer(bound).visit(tree))  # unparse needs no line numbers
 
 
 def is_stub(fn: ast.FunctionDef) -> bool:
