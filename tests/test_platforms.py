@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -366,3 +367,27 @@ def test_too_many_files_are_not_all_read(tmp_path: Path) -> None:
     assert len(files) == MAX_FILES and any("more than" in p for p in problems)
     files, problems = collect_submission(tmp_path / "missing", tmp_path / "staged2")
     assert not files and problems
+
+
+def test_pip_builds_the_package_without_setuptools_warnings(tmp_path: Path) -> None:
+    """What `pip install .` builds (the bundles, Colab): no deprecation or missing-package warnings, weights in."""
+    repo = Path(__file__).resolve().parent.parent
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("pyproject.toml", "README.md", "ganbias_helpers", "autograder"):
+        if (repo / name).is_dir():
+            shutil.copytree(repo / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(repo / name, tree / name)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v", "-w",
+                           str(tmp_path / "dist"), str(tree)], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    noisy = [line for line in (proc.stdout + proc.stderr).splitlines()
+             if re.search(r"warning|deprecat|absent from", line, re.IGNORECASE)]
+    assert noisy == []
+    wheel = next((tmp_path / "dist").glob("ganbias-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    assert {"ganbias_helpers/weights/pretrained_celeba.pth", "ganbias_helpers/weights/SHA256SUMS",
+            "autograder/course_cells.json", "autograder/platforms.py"} <= names
