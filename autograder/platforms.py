@@ -21,6 +21,7 @@ import html
 import json
 import os
 import stat
+import sys
 import tempfile
 import time
 import traceback
@@ -66,6 +67,7 @@ class PlatformConfig:
         student_budget_s: Seconds all of the student's code may take.
         memory_mb: Memory the student's code may allocate (MB).
         version: The course package's version the bundle was made from.
+        max_score: Points of the notebooks covered (for a failure page written without the grader).
     """
 
     platform: str = "gradescope"
@@ -78,6 +80,7 @@ class PlatformConfig:
     student_budget_s: float = 420.0
     memory_mb: int = 2048
     version: str = ""
+    max_score: float = 0.0
 
     def validate(self) -> PlatformConfig:
         """Check the values; returns self.
@@ -102,8 +105,12 @@ class PlatformConfig:
         return self
 
     def to_json(self) -> str:
-        """The settings file's text."""
+        """The settings file's text (with ``max_score`` filled in)."""
+        from .items import all_items
+
         data = asdict(self)
+        data["max_score"] = self.max_score or float(
+            sum(i.points for i in all_items() if not self.notebooks or i.notebook in self.notebooks))
         data["notebooks"] = list(self.notebooks)
         return json.dumps(data, indent=1) + "\n"
 
@@ -510,6 +517,8 @@ def run_platform(platform: str, root: Path | None = None) -> dict:
         if grade.status == "grader_error":
             raise RuntimeError("; ".join(grade.problems) or "the grader failed")
         results = (gradescope_results if platform == "gradescope" else prairielearn_results)(grade, config)
+        if platform == "gradescope":
+            results["execution_time"] = round(time.monotonic() - started, 2)  # the whole run, start-up included
         print(f"{grade.total:g}/{grade.max_total:g} points, status {grade.status}, isolation {grade.isolation}, "
               f"{time.monotonic() - started:.1f} s")
     except Exception as err:  # the page must say what happened, whatever happened
@@ -522,13 +531,112 @@ def run_platform(platform: str, root: Path | None = None) -> dict:
     return results
 
 
+def _write_results(target: Path, results: dict) -> None:
+    """Write a results file through a new file renamed over it (the supervisor does not import the grader)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".tmp", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(results, indent=1))
+    os.replace(tmp, target)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc; empty where there is none)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _oom_adj(pid: int | str, value: int) -> None:
+    try:
+        with open(f"/proc/{pid}/oom_score_adj", "w", encoding="ascii") as handle:
+            handle.write(str(value))
+    except OSError:
+        pass
+
+
+def supervise(platform: str, root: Path | None = None, poll_s: float = 0.1) -> int:
+    """Run the grading in a worker process and make sure a results file is written whatever happens to it.
+
+    In a container with little memory (Gradescope's default is 768 MB), a student's code that takes
+    too much would have the kernel kill the largest process, which can be the grader. So the worker
+    is made an unlikely victim and the students' sandboxed runs, as they start, the first ones
+    (``oom_score_adj``; root only, else nothing changes): a run killed for memory fails that function
+    and grading carries on. If the worker dies all the same, this small process writes a visible
+    failure result.
+    """
+    import signal
+    import subprocess
+    import threading
+
+    root = root or platform_root()
+    target = root / LAYOUTS[platform].results
+    if target.exists() and not target.is_symlink():
+        target.unlink()
+    started = time.monotonic()
+    worker = subprocess.Popen([sys.executable, "-m", "autograder.platforms", "--worker", platform])
+    _oom_adj(worker.pid, -900)
+    marked: set[int] = set()
+    done = threading.Event()
+
+    def mark() -> None:
+        while not done.wait(poll_s):
+            for pid in _descendants(worker.pid):
+                if pid not in marked:
+                    _oom_adj(pid, 1000)
+                    marked.add(pid)
+
+    watcher = threading.Thread(target=mark, daemon=True)
+    watcher.start()
+    code = worker.wait()
+    done.set()
+    watcher.join()
+    if code == 0 and target.is_file():
+        return 0
+    if code < 0:
+        try:
+            how = f"it was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"it was killed by signal {-code}"
+        if -code == signal.SIGKILL:
+            how += " (out of memory? the container may need more memory than it has)"
+    else:
+        how = f"it exited with status {code}"
+    why = f"the grader stopped after {time.monotonic() - started:.0f} s before writing results: {how}"
+    print(why, file=sys.stderr)
+    max_score = 15.0
+    try:  # read as plain JSON: the supervisor stays small (no torch, no grader)
+        max_score = float(json.loads((root / LAYOUTS[platform].config).read_text(encoding="utf-8"))["max_score"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    _write_results(target, gradescope_failure(why, max_score) if platform == "gradescope" else
+                   prairielearn_failure(why))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m autograder.platforms {gradescope,prairielearn}``; exit status 0 once results are written."""
     parser = argparse.ArgumentParser(prog="python -m autograder.platforms", description=__doc__.split("\n")[0])
     parser.add_argument("platform", choices=sorted(LAYOUTS))
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    run_platform(args.platform)
-    return 0
+    if args.worker:
+        run_platform(args.platform)
+        return 0
+    return supervise(args.platform)
 
 
 if __name__ == "__main__":

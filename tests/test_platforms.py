@@ -391,3 +391,24 @@ def test_pip_builds_the_package_without_setuptools_warnings(tmp_path: Path) -> N
         names = set(archive.namelist())
     assert {"ganbias_helpers/weights/pretrained_celeba.pth", "ganbias_helpers/weights/SHA256SUMS",
             "autograder/course_cells.json", "autograder/platforms.py"} <= names
+
+
+def test_a_killed_grader_still_leaves_a_visible_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the worker dies (the OOM killer in a small container), the supervisor writes the failure entry."""
+    from autograder import platforms
+
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nkill -9 $$\n")
+    fake.chmod(0o755)
+    root = tmp_path / "root"
+    (root / "autograder" / "source").mkdir(parents=True)
+    (root / "autograder" / "source" / "ganbias_platform.json").write_text(json.dumps({"max_score": 3}))
+    monkeypatch.setattr(platforms.sys, "executable", str(fake))
+    assert platforms.supervise("gradescope", root) == 0
+    results = json.loads((root / "autograder" / "results" / "results.json").read_text())
+    jsonschema.validate(results, GRADESCOPE_RESULTS)
+    assert results["tests"][0]["max_score"] == 3 and "SIGKILL" in results["output"]
+    assert platforms.supervise("prairielearn", root) == 0
+    failed = json.loads((root / "grade" / "results" / "results.json").read_text())
+    jsonschema.validate(failed, PRAIRIELEARN_RESULTS)
+    assert failed["gradable"] is False and "out of memory" in failed["output"]
