@@ -6,5 +6,7 @@ and ``check()``, which the notebooks' test cells call), :mod:`~autograder._runne
 (calling a student's function, inside the sandbox or in place), :mod:`~autograder.notebook`
 (reading submissions), :mod:`~autograder.sandbox` (bubblewrap isolation),
 :mod:`~autograder.codec` (the data-only wire format), :mod:`~autograder.grading`
-(scores, feedback, CSV, batches) and :mod:`~autograder.cli` (``ganbias grade``).
+(scores, feedback, CSV, batches), :mod:`~autograder.cli` (``ganbias grade``), :mod:`~autograder.export`
+and :mod:`~autograder.platforms` (Gradescope and PrairieLearn bundles), :mod:`~autograder.lms` (late
+penalties, Canvas) and :mod:`~autograder.similarity` (the similarity report).
 """
