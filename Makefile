@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CELEBA ?= ../shared/celeba64
 
-.PHONY: help install demo test lint notebooks agreement benchmark train-classifier train-generator evaluate clean
+.PHONY: help install demo test lint notebooks agreement benchmark check-bundle train-classifier train-generator evaluate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ agreement: $(STAMP)  ## every corpus answer through real nbgrader autograde and 
 
 benchmark: $(STAMP)  ## reference steering loop vs ours: time, memory and ratio
 	$(BIN)/python benchmarks/steering_benchmark.py
+
+check-bundle: $(STAMP)  ## the Gradescope bundle's setup.sh in a fresh venv, then grade the solutions with it (network)
+	bash scripts/check_bundle_setup.sh
 
 train-classifier: $(STAMP)  ## train the classifier as shipped (CELEBA=folder); rerun to resume
 	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier_long --epochs 24 --ema 0.999 --seed 2
