@@ -299,10 +299,10 @@ def export_gradescope(out: str | Path, config) -> Path:  # noqa: ANN001 (a Platf
 
 
 QUESTION_HTML = """<pl-question-panel>
-  <p>Upload your course notebooks ({names}): the <code>.ipynb</code> files, with any names, or one
-  <code>.zip</code> of them. Each graded function is checked on visible and hidden inputs, as in the
-  notebooks' check cells.</p>
-  <pl-file-upload file-patterns="*.ipynb, *.zip"></pl-file-upload>
+  <p>Upload your course notebooks ({names}): the <code>.ipynb</code> files, with any names, or a
+  <code>.zip</code> of them (any number of each). Each graded function is checked on visible and
+  hidden inputs, as in the notebooks' check cells.</p>
+  <pl-file-upload optional-file-patterns="*.ipynb, *.zip"></pl-file-upload>
 </pl-question-panel>
 
 <pl-submission-panel>

@@ -218,6 +218,8 @@ def test_bundles_have_what_the_platforms_need(bundles: dict[str, Path]) -> None:
     jsonschema.validate(info, PRAIRIELEARN_INFO)
     assert info["externalGradingOptions"]["enableNetworking"] is False
     assert os.access(question / "tests" / "run_grader", os.X_OK)
+    # optional patterns: any number of notebooks or zips (file-patterns would demand exactly one of each)
+    assert 'optional-file-patterns="*.ipynb, *.zip"' in (question / "question.html").read_text()
     image = question.parent.parent / "grader-image"
     assert {"Dockerfile", "setup.sh", "requirements.txt", wheel} <= {p.name for p in image.iterdir()}
     setup = (image / "setup.sh").read_text()
