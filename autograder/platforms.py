@@ -515,6 +515,9 @@ def run_platform(platform: str, root: Path | None = None) -> dict:
 
         max_score = float(sum(i.points for i in all_items() if not config.notebooks or i.notebook in config.notebooks))
         grade = grade_submission(root / layout.submission, config)
+        if grade.status == "grader_error":  # the grader's own trouble (a sandbox that did not start): once more
+            print("grader error, grading again: " + "; ".join(grade.problems), file=sys.stderr)
+            grade = grade_submission(root / layout.submission, config)
         if grade.status == "grader_error":
             raise RuntimeError("; ".join(grade.problems) or "the grader failed")
         results = (gradescope_results if platform == "gradescope" else prairielearn_results)(grade, config)
