@@ -10,12 +10,17 @@ Everything here is seeded and runs in a second or two on a CPU:
   labels (predict a rare attribute such as ``Bald`` from the other 39 labels);
 * :func:`train_linear` trains a linear classifier with optional class weights in
   the loss or resampling of the training set, the two ways to move a model's
-  bias on purpose.
+  bias on purpose;
+* :func:`augment_class` adds jittered copies of a rare class (data augmentation);
+* :func:`make_two_sided_minority` and :func:`train_mlp` show under-fitting: a
+  minority class no line can separate, and a small network with optional
+  weight decay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +30,17 @@ from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 from .attributes import ATTRIBUTE_NAMES, attribute_index
 from .fairness_data import load_test_predictions
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run PyTorch on one CPU thread for a while: tiny models train faster without thread hand-offs."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def make_blobs(
@@ -191,11 +207,12 @@ def train_linear(
         opt = torch.optim.Adam(model.parameters(), lr=lr)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', not {optimizer!r}")
-    for _ in range(epochs):
-        for xb, yb in loader:
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(xb), yb).backward()
-            opt.step()
+    with _one_thread():
+        for _ in range(epochs):
+            for xb, yb in loader:
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(xb), yb).backward()
+                opt.step()
     return model.eval()
 
 
@@ -215,3 +232,83 @@ def feature_reliance(model: nn.Linear, x: torch.Tensor) -> np.ndarray:
     pull = (w * x.float().std(dim=0)).numpy()
     total = pull.sum()
     return pull / total if total > 0 else pull
+
+
+def augment_class(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cls: int,
+    copies: int,
+    noise: float = 0.3,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Data augmentation for tabular points: add ``copies`` jittered copies of every example of class ``cls``.
+
+    Each copy is the original point plus Gaussian noise of standard deviation ``noise``, the
+    tabular stand-in for flipping, cropping or recolouring an image: new, slightly different
+    examples of the rare class, rather than the same ones repeated.
+
+    Returns:
+        ``(x, y)`` with the originals first and the copies after them.
+    """
+    rng = torch.Generator().manual_seed(seed)
+    rare = x[y == cls]
+    extra = rare.repeat(copies, 1) + noise * torch.randn(len(rare) * copies, x.shape[1], generator=rng)
+    return torch.cat([x, extra.float()]), torch.cat([y, torch.full((len(extra),), cls, dtype=y.dtype)])
+
+
+def make_two_sided_minority(
+    n_majority: int = 900, n_minority: int = 100, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A minority class that no straight line can pick out: half of it on each side of the majority.
+
+    Class 0 is centred at the origin; class 1 is split between two clusters at ``(-3, 0)`` and
+    ``(3, 0)``. A linear model can only cut the plane in two, so it cannot separate class 1
+    from class 0; a small non-linear model can.
+
+    Returns:
+        ``(x, y)``: float32 features ``(n, 2)`` and int64 labels ``(n,)``, shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    major = rng.normal(0.0, 1.0, size=(n_majority, 2))
+    side = np.where(rng.random(n_minority) < 0.5, -3.0, 3.0)
+    minor = rng.normal(0.0, 0.7, size=(n_minority, 2)) + np.stack([side, np.zeros(n_minority)], axis=1)
+    x = np.concatenate([major, minor])
+    y = np.concatenate([np.zeros(n_majority), np.ones(n_minority)])
+    order = rng.permutation(len(y))
+    return torch.tensor(x[order], dtype=torch.float32), torch.tensor(y[order], dtype=torch.int64)
+
+
+def train_mlp(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    hidden: int = 16,
+    n_classes: int = 2,
+    epochs: int = 60,
+    lr: float = 0.01,
+    weight_decay: float = 0.0,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> nn.Module:
+    """Train a small two-layer network (one hidden ReLU layer) with Adam and optional weight decay.
+
+    ``weight_decay`` is L2 regularisation: it pulls every weight toward 0 at each step. A large
+    value makes the network too simple to fit a rare class, the same under-fitting a model that
+    is too small shows.
+
+    Returns:
+        The trained network in evaluation mode (its outputs are class logits).
+    """
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(x.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+    x, y = x.float(), y.long()
+    rng = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    with _one_thread():
+        for _ in range(epochs):  # mini-batches by hand: much faster than a DataLoader for tiny tensors
+            for batch in torch.randperm(len(y), generator=rng).split(batch_size):
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(x[batch]), y[batch]).backward()
+                opt.step()
+    return model.eval()

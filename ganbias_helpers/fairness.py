@@ -199,9 +199,11 @@ class FixedPredictions(ClassifierMixin, BaseEstimator):
         return True
 
     def fit(self, X, y=None):  # noqa: N803 (scikit-learn's argument names)
+        """Nothing to learn: the predictions are fixed."""
         return self
 
     def predict(self, X):  # noqa: N803
+        """The fixed predictions, stored in the first column of ``X``."""
         return np.asarray(X, dtype=float)[:, 0]
 
 

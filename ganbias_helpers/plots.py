@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .attributes import DISPLAY_NAMES, attribute_index
+from .attributes import ATTRIBUTE_NAMES, attribute_index
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8) -> np.ndarray:
@@ -52,7 +52,7 @@ def plot_steering_path(snapshots: torch.Tensor, steps: Sequence[int], target: st
     ax.set_xticks([(i + 0.5) * (columns.shape[-1] + 2) for i in range(k)])
     ax.set_xticklabels([f"{steps[i]:+d}" for i in order], fontsize=8)
     ax.set_yticks([])
-    ax.set_xlabel(f"steering step (negative: less {DISPLAY_NAMES[attribute_index(target)]}, positive: more)")
+    ax.set_xlabel(f"steering step (negative: less {ATTRIBUTE_NAMES[attribute_index(target)]}, positive: more)")
     fig.tight_layout()
     return fig
 
@@ -75,13 +75,13 @@ def plot_feature_changes(changes: np.ndarray, target: str | int, others: Sequenc
                 truncate=True,
                 ci=99,
                 x_ci=99,
-                label=DISPLAY_NAMES[o],
+                label=ATTRIBUTE_NAMES[o],
                 ax=ax,
                 scatter_kws={"s": 12},
             )
-        ax.set_xlabel(f"change in {DISPLAY_NAMES[t]} logit")
+        ax.set_xlabel(f"change in {ATTRIBUTE_NAMES[t]} logit")
         ax.set_ylabel("change in other attribute's logit")
-        ax.set_title(f"Generator biases: features vs {DISPLAY_NAMES[t]}-ness")
+        ax.set_title(f"Generator biases: features vs {ATTRIBUTE_NAMES[t]}-ness")
         ax.legend(loc="best", fontsize=8)
         fig.tight_layout()
     return fig
@@ -89,15 +89,16 @@ def plot_feature_changes(changes: np.ndarray, target: str | int, others: Sequenc
 
 def plot_top_covariances(indices: Sequence[int], covariances: Sequence[float], target: str | int) -> Figure:
     """Horizontal bar chart of the attributes that covary most with ``target`` (signed)."""
-    names = [DISPLAY_NAMES[int(i)] for i in indices]
+    names = [ATTRIBUTE_NAMES[int(i)] for i in indices]
     values = np.asarray(covariances, dtype=float)
     fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(names) + 1.2))
-    colors = ["tab:blue" if v > 0 else "tab:red" for v in values]
+    # The same colours as the coolwarm heatmap: positive red, negative blue.
+    colors = ["tab:red" if v > 0 else "tab:blue" for v in values]
     ax.barh(range(len(names))[::-1], values, color=colors)
     ax.set_yticks(range(len(names))[::-1])
     ax.set_yticklabels(names)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(f"covariance with the change in {DISPLAY_NAMES[attribute_index(target)]}")
+    ax.set_xlabel(f"covariance with the change in {ATTRIBUTE_NAMES[attribute_index(target)]}")
     ax.set_title("Attributes that move with the target")
     fig.tight_layout()
     return fig
@@ -119,8 +120,8 @@ def plot_covariance_heatmap(cov: np.ndarray, indices: Sequence[int] | None = Non
         vmin=-lim,
         vmax=lim,
         square=True,
-        xticklabels=[DISPLAY_NAMES[i] for i in idx],
-        yticklabels=[DISPLAY_NAMES[i] for i in idx],
+        xticklabels=[ATTRIBUTE_NAMES[i] for i in idx],
+        yticklabels=[ATTRIBUTE_NAMES[i] for i in idx],
         cbar_kws={"label": "covariance of logit changes"},
     )
     ax.tick_params(labelsize=7)
@@ -150,7 +151,7 @@ def plot_attribute_probabilities(logits: torch.Tensor, images: torch.Tensor | No
         vmin=0,
         vmax=1,
         cmap="viridis",
-        xticklabels=DISPLAY_NAMES,
+        xticklabels=ATTRIBUTE_NAMES,
         yticklabels=[f"image {i}" for i in range(n)],
         cbar_kws={"label": "P(attribute)", "pad": 0.07},
     )
