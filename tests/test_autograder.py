@@ -120,7 +120,8 @@ def test_program_runs_student_cells_and_only_the_setup_they_use(tmp_path: Path) 
     course_setup["metadata"]["nbgrader"] = {"locked": True, "grade_id": "setup", "solution": False, "grade": False}
     nb = {"cells": [course_setup,
                     code_cell("TINY = np.finfo(np.float64).tiny\nunit = lambda v: v / (np.abs(v).sum() + TINY)\n"),
-                    code_cell("def get_top_magnitude_indices(values):\n    !ls\n    return np.argsort(-unit(values))\n"),
+                    code_cell("def get_top_magnitude_indices(values):\n    !ls\n"
+                              "    return np.argsort(-unit(values))\n"),
                     code_cell("def broken(:\n")]}
     program = build_program(read_notebook_from(nb, tmp_path), COV)
     labels = [u.label for u in program.units]
