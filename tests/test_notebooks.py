@@ -122,6 +122,9 @@ def test_graded_functions_follow_the_contract(name: str) -> None:
         assert SOLUTION_BLOCK.search(answer.source), f"cell {fn} needs a BEGIN/END SOLUTION block"
         test_cell = cells[answers[fn] + 1]
         assert nbgrader_meta(test_cell)["grade_id"] == f"test_{fn}", f"the test of {fn} must follow it directly"
+        assert HIDDEN_BLOCK.search(test_cell.source), f"test_{fn} needs hidden tests"
+        if expected[fn] == 0:  # a practice exercise (01): not an autograder item, its own asserts
+            continue
         # One truth: the test cell runs the autograder's own cases, visible ones and (hidden) the rest.
         visible, hidden = test_cell.source.split("### BEGIN HIDDEN TESTS")
         assert f'check("{fn}")' in visible, f"test_{fn} must run the visible checks: check({fn!r})"
