@@ -31,6 +31,7 @@ from .items import (
     graded_notebooks,
     helper_sources,
     is_ungraded_notebook,
+    item_named,
     items_of,
     notebooks_named_in,
 )
@@ -297,9 +298,10 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
         if not pairs:
             continue
         dependents = {call.function for call, _ in pairs}
-        helpers = {} if stage == 0 else {k: v for f in dependents for k, v in helper_sources(_item(f)).items()}
+        helpers = {} if stage == 0 else {k: v for f in dependents for k, v in helper_sources(item_named(f)).items()}
         replace = {} if stage == 0 else {
-            nb: sorted({d for f in dependents if _item(f).notebook == nb for d in _item(f).depends}) for nb in units}
+            nb: sorted({d for f in dependents if item_named(f).notebook == nb for d in item_named(f).depends})
+            for nb in units}
         stage_units = {nb: us for nb, us in units.items() if any(call.notebook == nb for call, _ in pairs)}
         try:
             sandbox.run(world, stage_units, [call for call, _ in pairs], limits, deadline, helpers, replace, report)
@@ -330,7 +332,7 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
                 fg.messages[0:0] = [f"{case}: {why}" for case, why in failed]
     statuses = {r.status for r in report.results.values()}
     for fg in grade.functions:
-        item = _item(fg.name)
+        item = item_named(fg.name)
         if fg.total_cases and fg.passed_cases == fg.total_cases:
             fg.points = fg.max_points
         elif fg.total_cases:
@@ -347,12 +349,6 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
         grade.status = "refused"
     grade.seconds = time.monotonic() - started
     return grade
-
-
-def _item(name: str):  # noqa: ANN202 (an Item)
-    from .items import item_named
-
-    return item_named(name)
 
 
 def feedback_text(grade: StudentGrade) -> str:

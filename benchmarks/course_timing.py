@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python benchmarks/course_timing.py            # all six notebooks
     python benchmarks/course_timing.py 02 06      # only the notebooks whose names start with these
+    python benchmarks/course_timing.py --save DIR # also keep the executed notebooks (with outputs) in DIR
 
 Each notebook is copied to a temporary folder and run there with the same kernel a student gets, on
 whatever device ``pick_device`` chooses (a CPU-only machine runs the lighter CPU defaults). Prints each
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import torch
 
 from ganbias_helpers.course import image_outputs, run_notebook
@@ -35,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="run only notebooks whose names start with these")
     parser.add_argument("--budget", type=float, default=BUDGET_S, help="seconds allowed for the whole course")
+    parser.add_argument("--save", type=Path, default=None, help="folder to keep the executed notebooks in")
     args = parser.parse_args(argv)
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
 
     notebooks = sorted(SOLUTIONS.glob("*.ipynb"))
     if args.prefixes:
@@ -52,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 nb, seconds = run_notebook(copy, workdir=tmp)
                 note = f"{image_outputs(nb)} figures"
+                if args.save:
+                    nbformat.write(nb, args.save / path.name)
                 total += seconds
             except Exception as err:  # report and go on with the next notebook
                 seconds, note = float("nan"), f"FAILED: {type(err).__name__}: {str(err).splitlines()[-1][:120]}"

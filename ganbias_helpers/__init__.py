@@ -5,13 +5,12 @@ noise steering and plots live here once; the notebooks, the autograder and
 the ``ganbias`` command import them.
 """
 
-from .attributes import ATTRIBUTE_NAMES, DISPLAY_NAMES, N_ATTRIBUTES, attribute_index
+from .attributes import ATTRIBUTE_NAMES, N_ATTRIBUTES, attribute_index
 from .device import pick_device
 from .models import Z_DIM, Classifier, Generator, get_noise
 
 __all__ = [
     "ATTRIBUTE_NAMES",
-    "DISPLAY_NAMES",
     "N_ATTRIBUTES",
     "Z_DIM",
     "Classifier",

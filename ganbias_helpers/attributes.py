@@ -46,8 +46,10 @@ ATTRIBUTE_NAMES: tuple[str, ...] = (
     "Young",
 )
 
-#: Short display names in the style the original course printed (``BigNose`` included).
-DISPLAY_NAMES: tuple[str, ...] = (
+#: The spellings the original course printed (``BigNose`` restored). The course itself uses only the
+#: official names above; these are accepted by :func:`attribute_index` so that code written for the
+#: original course still finds its columns.
+_ORIGINAL_COURSE_SPELLINGS: tuple[str, ...] = (
     "5oClockShadow",
     "ArchedEyebrows",
     "Attractive",
@@ -91,7 +93,7 @@ DISPLAY_NAMES: tuple[str, ...] = (
 )
 
 N_ATTRIBUTES = len(ATTRIBUTE_NAMES)
-assert N_ATTRIBUTES == 40 and len(DISPLAY_NAMES) == 40
+assert N_ATTRIBUTES == 40 and len(_ORIGINAL_COURSE_SPELLINGS) == 40
 
 
 def _normalise(name: str) -> str:
@@ -99,7 +101,7 @@ def _normalise(name: str) -> str:
 
 
 _LOOKUP = {}
-for _i, (_official, _short) in enumerate(zip(ATTRIBUTE_NAMES, DISPLAY_NAMES)):
+for _i, (_official, _short) in enumerate(zip(ATTRIBUTE_NAMES, _ORIGINAL_COURSE_SPELLINGS)):
     _LOOKUP[_normalise(_official)] = _i
     _LOOKUP[_normalise(_short)] = _i
 
@@ -108,8 +110,8 @@ def attribute_index(name: str | int) -> int:
     """Return the column index of a CelebA attribute.
 
     Args:
-        name: An official name (``"Wearing_Lipstick"``), a display name
-            (``"WearingLipstick"``), any spelling that differs only in case,
+        name: An official name (``"Wearing_Lipstick"``), the original course's spelling
+            (``"WearingLipstick"``, ``"Sideburn"``), any spelling that differs only in case,
             spaces or underscores, or an index that is returned unchanged.
 
     Returns:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import matplotlib
 
-from .attributes import ATTRIBUTE_NAMES, DISPLAY_NAMES, attribute_index
+from .attributes import ATTRIBUTE_NAMES, attribute_index
 from .course import GPU_IMAGES, GPU_STEPS
 from .device import pick_device
 from .steering import DEFAULT_STEP_SIZE, covariance_matrix, steer, top_covariances
@@ -81,7 +81,6 @@ def run_demo(
             {
                 "index": int(i),
                 "attribute": ATTRIBUTE_NAMES[int(i)],
-                "display_name": DISPLAY_NAMES[int(i)],
                 "covariance": float(c),
             }
             for i, c in zip(indices, covs)

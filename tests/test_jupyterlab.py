@@ -10,6 +10,10 @@ Selected Cell and All Below from the next cell), then checks that
 * at least one figure rendered (an ``<img>`` in an output area, loaded);
 * nbgrader's JupyterLab extension loaded (the notebook toolbar's Validate button, the Nbgrader menu).
 
+A second test drives notebook 2's "steer it yourself" view (ipywidgets): a notebook made of the release's
+setup cell, its model-loading cell and its ``steering_view`` cell is run in the browser, the steps slider
+is moved with the keyboard, and the test checks that the slider's value and the drawn picture changed.
+
 A screenshot, the browser console, the server log and the executed notebook are saved in
 ``$GANBIAS_ARTIFACTS`` (default ``test-artifacts/`` at the repository root). Skips, saying what to
 install, where chromium or Playwright is missing.
@@ -36,6 +40,8 @@ from ganbias_helpers.course import INLINE_BACKEND
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "ganbias" / "01_models.ipynb"
+STEERING = ROOT / "notebooks" / "ganbias" / "02_steering.ipynb"
+VIEW_NOTEBOOK = "steer_it_yourself.ipynb"  # built from STEERING's cells by the fixture
 CHROMIUM = Path(os.environ.get("GANBIAS_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("GANBIAS_ARTIFACTS", ROOT / "test-artifacts"))
 CHROMIUM_ARGS = [
@@ -63,6 +69,19 @@ def _requirements() -> None:
         pytest.skip("the JupyterLab browser test needs " + "; ".join(missing))
 
 
+def _steering_view_notebook() -> dict:
+    """The release's notebook 2 cut down to what its steering view needs: setup, models, the view."""
+    nb = json.loads(STEERING.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    view = [c for c in code if "steering_view(" in "".join(c["source"]) and "import" not in "".join(c["source"])]
+    models = [c for c in code if "load_pretrained(" in "".join(c["source"])]
+    assert view and models, "notebook 2 must have a cell loading the models and one calling steering_view"
+    nb["cells"] = [code[0], models[0], view[0]]
+    for cell in nb["cells"]:
+        cell["outputs"], cell["execution_count"] = [], None
+    return nb
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,6 +100,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[dict]:
     root, home = tmp_path / "student", tmp_path / "jupyter"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    _write_json(root / VIEW_NOTEBOOK, _steering_view_notebook())
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("JUPYTER", "IPYTHON", "PYTHONPATH", "CELEBA_DIR", "MPLBACKEND"))}
     env.update(
@@ -244,6 +264,63 @@ def _run_every_cell(page) -> int:
     pytest.fail("cells still not run after 20 runs")
 
 
+def _open(playwright, jupyterlab: dict, name: str, console: list[str]):
+    """A browser on ``name`` with its kernel ready: ``(browser, page)``."""
+    browser = playwright.chromium.launch_persistent_context(
+        str(jupyterlab["profile"]), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": 1000},
+    )
+    page = browser.pages[0] if browser.pages else browser.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    page.goto(f"{jupyterlab['base']}/lab/tree/{name}?reset&token={jupyterlab['token']}")
+    page.locator(CELLS).first.wait_for()
+    _wait(page, "the kernel to start", lambda: _kernel_ready(page, console), timeout_s=120)
+    return browser, page
+
+
+VIEW_JS = f"""() => {{
+    const box = document.querySelector('{PANEL} .jp-OutputArea-output .widget-vbox');
+    if (!box) return null;
+    const readout = box.querySelector('.widget-slider .widget-readout');
+    return {{value: readout ? readout.textContent.trim() : null,
+             images: [...box.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth > 50)
+                                                      .map(i => i.src)}};
+}}"""
+
+
+def test_steer_it_yourself_view_redraws_when_the_slider_moves(jupyterlab: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    console: list[str] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser, page = _open(playwright, jupyterlab, VIEW_NOTEBOOK, console)
+        try:
+            _run_every_cell(page)
+            _wait(page, "the steering view to draw its first picture",
+                  lambda: (page.evaluate(VIEW_JS) or {}).get("images"), timeout_s=RUN_TIMEOUT_S)
+            before = page.evaluate(VIEW_JS)
+            assert before["value"] == "5", f"the steps slider should start at 5: {before['value']!r}"
+            handle = page.locator(f"{PANEL} .widget-slider .noUi-handle").first
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for _ in range(3):
+                handle.press("ArrowRight")  # what a student does with the keyboard or by dragging: 5 -> 8
+            _wait(page, "the slider to read 8", lambda: page.evaluate(VIEW_JS)["value"] == "8")
+            _wait(page, "the picture to be redrawn after the slider moved",
+                  lambda: (after := page.evaluate(VIEW_JS)["images"]) and after[0] != before["images"][0],
+                  timeout_s=RUN_TIMEOUT_S)
+            _wait_until_idle(page, "the redraw to finish")
+            page.screenshot(path=str(ARTIFACTS / "jupyterlab-steering-view.png"))
+        finally:
+            (ARTIFACTS / "jupyterlab-steering-view-console.txt").write_text("\n".join(console) + "\n")
+            browser.close()
+    page_errors = [line for line in console if line.startswith("pageerror")]
+    assert not page_errors, f"JupyterLab raised in the browser: {page_errors}"
+
+
 def test_student_notebook_runs_in_jupyterlab_in_a_browser(jupyterlab: dict) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -257,19 +334,8 @@ def test_student_notebook_runs_in_jupyterlab_in_a_browser(jupyterlab: dict) -> N
     for old in ARTIFACTS.glob("jupyterlab-01_models*"):
         old.unlink()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(jupyterlab["profile"]), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        page = browser.pages[0] if browser.pages else browser.new_page()
+        browser, page = _open(playwright, jupyterlab, NOTEBOOK.name, console)
         try:
-            page.set_default_timeout(ACTION_TIMEOUT_MS)
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            page.goto(f"{jupyterlab['base']}/lab/tree/{NOTEBOOK.name}?reset&token={jupyterlab['token']}")
-            page.locator(CELLS).first.wait_for()
-            _wait(page, "the kernel to start", lambda: _kernel_ready(page, console), timeout_s=120)
-
             # nbgrader's JupyterLab extension: the Validate button and the Nbgrader menu.
             validate = page.locator(".jp-NotebookPanel .jp-Toolbar .validate-button")
             validate.wait_for()
