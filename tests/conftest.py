@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed)."""
+"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed), tiny frozen models."""
 
 from __future__ import annotations
 
@@ -48,6 +48,18 @@ def make_tiny_celeba(
         pixels = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
         Image.fromarray(pixels).save(img_dir / name, quality=90)
     return root
+
+
+@pytest.fixture
+def tiny_models():
+    """A seeded, frozen, eval-mode generator and 40-attribute classifier of the course's shapes, 8 channels wide."""
+    import torch
+
+    from ganbias_helpers import Z_DIM, Classifier, Generator
+
+    torch.manual_seed(0)
+    gen, classifier = Generator(z_dim=Z_DIM, hidden_dim=8).eval(), Classifier(n_classes=40, hidden_dim=8).eval()
+    return gen.requires_grad_(False), classifier.requires_grad_(False)
 
 
 @pytest.fixture

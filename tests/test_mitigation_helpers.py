@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from ganbias_helpers import Z_DIM, Classifier, Generator, get_noise
+from ganbias_helpers import Z_DIM, get_noise
 from ganbias_helpers.mitigation import hold_tradeoff, partial_hold_direction
 from ganbias_helpers.reference import project_out
 
 
-def tiny_models():
-    torch.manual_seed(0)
-    gen, classifier = Generator(z_dim=Z_DIM, hidden_dim=8).eval(), Classifier(n_classes=40, hidden_dim=8).eval()
-    for p in [*gen.parameters(), *classifier.parameters()]:
-        p.requires_grad_(False)
-    return gen, classifier
-
-
-def test_strength_one_is_the_full_projection_and_zero_the_plain_gradient() -> None:
-    gen, classifier = tiny_models()
+def test_strength_one_is_the_full_projection_and_zero_the_plain_gradient(tiny_models) -> None:
+    gen, classifier = tiny_models
     z = get_noise(4, Z_DIM, seed=0).requires_grad_(True)
     logits = classifier(gen(z))
     g_t = torch.autograd.grad(logits[:, 20].sum(), z, retain_graph=True)[0]
@@ -31,8 +23,8 @@ def test_strength_one_is_the_full_projection_and_zero_the_plain_gradient() -> No
     assert torch.allclose(d1.norm(dim=1), torch.ones(4), atol=1e-5)
 
 
-def test_hold_tradeoff_has_one_row_per_strength_and_leaves_the_models_alone() -> None:
-    gen, classifier = tiny_models()
+def test_hold_tradeoff_has_one_row_per_strength_and_leaves_the_models_alone(tiny_models) -> None:
+    gen, classifier = tiny_models
     before = [p.clone() for p in gen.parameters()]
     table = hold_tradeoff(gen, classifier, 20, 36, strengths=(0.0, 1.0), n_images=4, steps=2)
     assert list(table.index) == [0.0, 1.0]
