@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .models import get_noise
+from .reference import project_out
 
 
 def partial_hold_direction(
@@ -28,8 +29,7 @@ def partial_hold_direction(
         logits = classifier(gen(z))
         g_t = torch.autograd.grad(logits[:, target_index].sum(), z, retain_graph=True)[0]
         g_h = torch.autograd.grad(logits[:, hold_index].sum(), z)[0]
-    coef = (g_t * g_h).sum(dim=1, keepdim=True) / (g_h * g_h).sum(dim=1, keepdim=True).clamp_min(1e-12)
-    d = g_t - strength * coef * g_h
+    d = torch.lerp(g_t, project_out(g_t, g_h), strength)  # 0: the plain gradient, 1: the full hold
     return d / d.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 

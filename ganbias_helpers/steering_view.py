@@ -19,13 +19,14 @@ from torch import nn
 from .attributes import ATTRIBUTE_NAMES, attribute_index
 from .models import get_noise
 from .plots import image_grid
+from .reference import steering_step
 
 
 def steer_faces(
     gen: nn.Module, classifier: nn.Module, attribute: str | int, direction: int = 1, steps: int = 5,
     n_faces: int = 4, step_size: float = 0.1, seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Plain gradient steering of ``n_faces`` seeded faces; returns start and end images and probabilities."""
+    """Steer ``n_faces`` seeded faces with :func:`steering_step`; returns start and end images and probabilities."""
     t = attribute_index(attribute)
     device = next(gen.parameters()).device
     z = get_noise(n_faces, gen.z_dim, device, seed=seed)
@@ -33,10 +34,7 @@ def steer_faces(
         start = gen(z)
         start_p = torch.sigmoid(classifier(start))
     for _ in range(steps):
-        zz = z.detach().requires_grad_(True)
-        with torch.enable_grad():
-            grad = torch.autograd.grad(classifier(gen(zz))[:, t].sum(), zz)[0]
-        z = z + direction * step_size * grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        z, _ = steering_step(gen, classifier, z, t, step_size=step_size, direction=direction)
     with torch.no_grad():
         end = gen(z)
         end_p = torch.sigmoid(classifier(end))
