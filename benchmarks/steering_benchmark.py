@@ -14,6 +14,12 @@ Beside the times it prints the useful work (each face-step: a forward pass of bo
 networks and the backward pass to the noise, counted from the layers' shapes), the
 rate each loop achieves, and this machine's own float32 matrix-multiply rate on all
 threads as the practical peak; and whether the CPU has native bfloat16 (oneDNN).
+
+Where it has, ``steer`` runs the networks in bfloat16, and the benchmark also runs
+``steer`` in float32 on the same noise and checks that the experiment's result is
+unchanged: the same top ten attributes for Male, each within one rank, and each
+covariance within 2%. ``--check-bfloat16`` runs that check on any CPU (bfloat16 is
+then emulated, many times slower, so the timing means nothing there).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 import torch
@@ -84,9 +91,33 @@ def matmul_rate(size: int = 2048, reps: int = 5) -> float:
     return 2 * size**3 * reps / (time.perf_counter() - start) / 1e9
 
 
-def child(variant: str, images: int, steps: int) -> None:
+#: The experiment's result must not move by more than this under lower precision.
+MAX_RANK_SHIFT, MAX_COVARIANCE_CHANGE = 1, 0.02
+
+
+def agreement(low: torch.Tensor, full: torch.Tensor, start_low: torch.Tensor, start_full: torch.Tensor,
+              target_index: int) -> dict:
+    """Compare two steering runs' top ten (by covariance with the target's change): the checks named above."""
+    from ganbias_helpers.steering import top_covariances
+
+    (ia, ca), (ib, cb) = (top_covariances((h - s[None]).numpy(), target_index)
+                          for h, s in ((low, start_low), (full, start_full)))
+    rank_b = {int(i): r for r, i in enumerate(ib)}
+    shifts = [abs(r - rank_b[int(i)]) for r, i in enumerate(ia) if int(i) in rank_b]
+    cov_b = dict(zip(map(int, ib), cb))
+    changes = [abs(c / cov_b[int(i)] - 1) for i, c in zip(ia, ca) if int(i) in cov_b]
+    same_set = set(map(int, ia)) == set(map(int, ib))
+    return {
+        "same_top_ten": same_set,
+        "max_rank_shift": max(shifts, default=None),
+        "max_covariance_change": max(changes, default=None),
+        "passed": same_set and max(shifts) <= MAX_RANK_SHIFT and max(changes) <= MAX_COVARIANCE_CHANGE,
+    }
+
+
+def child(variant: str, images: int, steps: int, save: str | None) -> None:
     from ganbias_helpers import get_noise
-    from ganbias_helpers.steering import steer
+    from ganbias_helpers.steering import steer, steering_dtype
     from ganbias_helpers.weights import load_pretrained
 
     gen, classifier = load_pretrained("cpu")
@@ -97,9 +128,14 @@ def child(variant: str, images: int, steps: int) -> None:
         gen.requires_grad_(True)  # the course loaded its models without freezing them
         classifier.requires_grad_(True)
         history, kept = reference_loop(gen, classifier, noise, 20, steps)
+        start_logits = history[0]
     else:
-        history = steer(gen, classifier, "Male", noise=noise, steps=steps).classifications
+        precision = {"ours": "auto", "ours-float32": "float32", "ours-bfloat16": "bfloat16"}[variant]
+        result = steer(gen, classifier, "Male", noise=noise, steps=steps, precision=precision)
+        history, start_logits = result.classifications, result.start
     seconds = time.perf_counter() - start
+    if save:
+        torch.save({"history": history, "start": start_logits}, save)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
@@ -111,14 +147,16 @@ def child(variant: str, images: int, steps: int) -> None:
                 "peak_rss_mib": peak / 1024,
                 "growth_mib": (peak - base) / 1024,
                 "shape": list(history.shape),
+                "dtype": "float32" if variant == "reference" else str(steering_dtype(precision, "cpu"))[6:],
             }
         )
     )
 
 
-def run(variant: str, images: int, steps: int) -> dict:
+def run(variant: str, images: int, steps: int, save: str | None = None) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", variant, "--images", str(images), "--steps", str(steps)],
+        [sys.executable, __file__, "--child", variant, "--images", str(images), "--steps", str(steps),
+         *(["--save", save] if save else [])],
         capture_output=True,
         text=True,
         check=True,
@@ -139,10 +177,13 @@ def main() -> None:
         help="step counts for the memory sweep (at --memory-images)",
     )
     parser.add_argument("--memory-images", type=int, default=64)
+    parser.add_argument("--check-bfloat16", action="store_true",
+                        help="check bfloat16 against float32 even where bfloat16 is emulated (slow)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--save", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.images, args.steps)
+        child(args.child, args.images, args.steps, args.save)
         return
 
     from ganbias_helpers import Classifier, Generator
@@ -156,13 +197,34 @@ def main() -> None:
     print(f"Useful work: {per_face_step / 1e6:.0f} MFLOP per face-step, {work / 1e12:.2f} TFLOP in all; "
           f"this machine's float32 matrix multiply: {peak:.0f} GFLOP/s (floor for the work: {work / peak / 1e9:.1f} s)")
     print(f"\nTime at {args.images} images, {args.steps}+{args.steps} steps (target Male):")
-    ref, ours = run("reference", args.images, args.steps), run("ours", args.images, args.steps)
-    print(f"  {'':<10} {'seconds':>9} {'GFLOP/s':>8} {'of peak':>8} {'peak RSS MiB':>13} {'growth MiB':>11}")
-    for r in (ref, ours):
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = {v: os.path.join(tmp, f"{v}.pt") for v in ("ours", "ours-float32", "ours-bfloat16")}
+        rows = [run("reference", args.images, args.steps), run("ours", args.images, args.steps, saved["ours"])]
+        ref, ours = rows
+        low = ours if ours["dtype"] == "bfloat16" else None
+        if low is None and args.check_bfloat16:
+            low = run("ours-bfloat16", args.images, args.steps, saved["ours-bfloat16"])
+            rows.append(low)
+        if low is not None:
+            rows.append(run("ours-float32", args.images, args.steps, saved["ours-float32"]))
+            a, b = (torch.load(saved[r["variant"]]) for r in (low, rows[-1]))
+            check = agreement(a["history"], b["history"], a["start"], b["start"], target_index=20)
+    print(f"  {'':<14} {'dtype':>9} {'seconds':>9} {'GFLOP/s':>8} {'of peak':>8} {'peak RSS MiB':>13} "
+          f"{'growth MiB':>11}")
+    for r in rows:
         rate = work / r["seconds"] / 1e9
-        print(f"  {r['variant']:<10} {r['seconds']:>9.1f} {rate:>8.1f} {rate / peak:>8.0%} "
+        print(f"  {r['variant']:<14} {r['dtype']:>9} {r['seconds']:>9.1f} {rate:>8.1f} {rate / peak:>8.0%} "
               f"{r['peak_rss_mib']:>13.0f} {r['growth_mib']:>11.0f}")
-    print(f"  speed-up (reference / ours): {ref['seconds'] / ours['seconds']:.2f}x")
+    print(f"  speed-up (reference / ours): {ref['seconds'] / ours['seconds']:.2f}x  (steer's default precision "
+          f"here: {ours['dtype']})")
+    if low is None:
+        print("  No native bfloat16 on this CPU, so steer runs float32 (nothing to check against); "
+              "--check-bfloat16 checks the bfloat16 result anyway, emulated.")
+    else:
+        print(f"  bfloat16 vs float32, same noise: same top ten {'yes' if check['same_top_ten'] else 'NO'}, "
+              f"largest rank shift {check['max_rank_shift']} (allowed {MAX_RANK_SHIFT}), largest covariance "
+              f"change {check['max_covariance_change']:.2%} (allowed {MAX_COVARIANCE_CHANGE:.0%}): "
+              f"{'PASS' if check['passed'] else 'FAIL'}")
 
     if args.memory_steps:
         print(f"\nMemory growth during the loop vs steps ({args.memory_images} images):")

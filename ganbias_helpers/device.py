@@ -1,4 +1,4 @@
-"""Choose where the models run: the GPU when there is one, otherwise the CPU."""
+"""Choose where the models run (the GPU when there is one, otherwise the CPU) and in which precision."""
 
 from __future__ import annotations
 
@@ -22,3 +22,12 @@ def pick_device(device: torch.device | str | None = None) -> torch.device:
 def on_gpu(device: torch.device | str) -> bool:
     """True when ``device`` is a CUDA device."""
     return torch.device(device).type == "cuda"
+
+
+def native_bfloat16(device: torch.device | str) -> bool:
+    """True when ``device`` is a CPU whose oneDNN kernels run bfloat16 natively (AVX-512 BF16 or AMX).
+
+    On other CPUs bfloat16 is emulated, many times slower than float32, so the
+    course never uses it there.
+    """
+    return torch.device(device).type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

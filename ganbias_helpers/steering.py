@@ -7,7 +7,9 @@ This is the original course's experiment with its loop's defects fixed:
   gradient is ever computed;
 * the models' weights are frozen while steering (and restored afterwards);
 * the history holds detached CPU tensors only, never an autograd graph, so
-  memory stays flat however many steps are taken.
+  memory stays flat however many steps are taken;
+* on a CPU with native bfloat16 the networks run in bfloat16 (``precision="auto"``);
+  the noise, the steps and the recorded logits stay float32.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ import torch
 from torch import nn
 
 from .attributes import attribute_index
-from .device import pick_device
+from .device import native_bfloat16, pick_device
 from .models import get_noise
 from .reference import covariance_matrix, project_out, steering_direction, steering_step, top_covariances
 
 __all__ = [
     "DEFAULT_STEP_SIZE", "SteeringResult", "covariance_matrix", "frozen", "fused_copy", "project_out", "steer",
-    "steering_direction", "steering_step", "top_covariances",
+    "steering_direction", "steering_dtype", "steering_step", "top_covariances",
 ]
 
 #: Length of one steering step in noise space (the gradient is normalised per image).
@@ -75,6 +77,15 @@ def fused_copy(model: nn.Module, channels_last: bool = False) -> nn.Module:
     return model.requires_grad_(False)
 
 
+def steering_dtype(precision: str, device: torch.device | str) -> torch.dtype:
+    """The dtype :func:`steer` runs the networks in for ``precision`` ("auto", "float32" or "bfloat16")."""
+    if precision == "auto":
+        return torch.bfloat16 if native_bfloat16(device) else torch.float32
+    if precision in ("float32", "bfloat16"):
+        return getattr(torch, precision)
+    raise ValueError(f"precision should be 'auto', 'float32' or 'bfloat16', not {precision!r}")
+
+
 @dataclass
 class SteeringResult:
     """What a steering run records.
@@ -116,6 +127,7 @@ def steer(
     progress: bool = False,
     fuse: bool = True,
     chunk_size: int | None = None,
+    precision: str = "auto",
 ) -> SteeringResult:
     """Steer ``n_images`` noise vectors toward and then away from ``target``, ``steps`` each way.
 
@@ -138,6 +150,11 @@ def steer(
         chunk_size: Work on this many noise vectors at a time. Each vector is steered on
             its own, so this changes no result, only speed and memory; the default is
             ``CPU_CHUNK_SIZE`` on a CPU (cache-friendly) and the whole batch on a GPU.
+        precision: ``"float32"``, ``"bfloat16"`` (the networks' passes under bfloat16
+            autocast; the noise, each step and the recorded logits stay float32), or
+            ``"auto"``: bfloat16 on a CPU that runs it natively (:func:`native_bfloat16`),
+            float32 everywhere else. ``benchmarks/steering_benchmark.py`` checks that
+            bfloat16 leaves the experiment's top ten and covariances unchanged.
 
     Returns:
         A :class:`SteeringResult`.
@@ -159,15 +176,23 @@ def steer(
     if fuse:
         gen, classifier = fused_copy(gen, channels_last=on_cpu), fused_copy(classifier, channels_last=on_cpu)
     chunk = chunk_size or (CPU_CHUNK_SIZE if on_cpu else len(noise))
+    bfloat16 = steering_dtype(precision, noise.device) == torch.bfloat16
+
+    def look(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        with torch.autocast(noise.device.type, torch.bfloat16, enabled=bfloat16):
+            parts = [steering_direction(gen, classifier, zc, target_index, hold_indices) for zc in z.split(chunk)]
+        d, logits = torch.cat([p[0] for p in parts]).float(), torch.cat([p[1] for p in parts]).float()
+        images = torch.cat([p[2] for p in parts[: -(-n_show // chunk)]]).float()  # enough for the snapshots
+        return d, logits, images
+
     with frozen(gen, classifier), tqdm(total=2 * steps, desc="steering", disable=not progress) as bar:
-        start = None
+        first = None  # both directions start from the same noise: look at it once
         for direction in (1, -1):
             z = noise
             for i in range(steps):
-                parts = [steering_direction(gen, classifier, zc, target_index, hold_indices) for zc in z.split(chunk)]
-                d, logits = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-                images = torch.cat([p[2] for p in parts[: -(-n_show // chunk)]])  # enough for the snapshots
-                if start is None:
+                d, logits, images = first if i == 0 and first is not None else look(z)
+                if first is None:
+                    first = d, logits, images
                     start = logits.cpu()
                 history.append(logits.cpu())
                 if i % snapshot_every == 0 or i == steps - 1:

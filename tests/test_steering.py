@@ -115,3 +115,32 @@ def test_working_in_chunks_changes_no_result(models):
     chunked = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=4)
     assert torch.allclose(whole.classifications, chunked.classifications, atol=1e-4)
     assert torch.allclose(whole.snapshots, chunked.snapshots, atol=1e-5)
+
+
+def test_auto_precision_is_float32_unless_the_cpu_runs_bfloat16_natively(models, monkeypatch):
+    import ganbias_helpers.steering as steering
+
+    gen, clf = models
+    monkeypatch.setattr(steering, "native_bfloat16", lambda device: False)
+    assert steering.steering_dtype("auto", "cpu") == torch.float32
+    auto = steer(gen, clf, "Male", n_images=4, steps=2, seed=0)
+    full = steer(gen, clf, "Male", n_images=4, steps=2, seed=0, precision="float32")
+    assert torch.equal(auto.classifications, full.classifications)
+
+    monkeypatch.setattr(steering, "native_bfloat16", lambda device: True)
+    assert steering.steering_dtype("auto", "cpu") == torch.bfloat16
+    low = steer(gen, clf, "Male", n_images=4, steps=2, seed=0)
+    # The networks ran in bfloat16 (so the logits moved a little), yet everything recorded is float32.
+    assert not torch.equal(low.classifications, full.classifications)
+    assert torch.allclose(low.classifications, full.classifications, atol=0.5)
+    assert low.classifications.dtype == low.start.dtype == low.snapshots.dtype == torch.float32
+    with pytest.raises(ValueError, match="precision should be 'auto', 'float32' or 'bfloat16'"):
+        steer(gen, clf, "Male", n_images=2, steps=1, precision="half")
+
+
+def test_both_directions_start_from_one_look_at_the_starting_noise(models):
+    gen, clf = models
+    result = steer(gen, clf, "Male", n_images=3, steps=4, seed=2)
+    assert torch.equal(result.classifications[0], result.start)
+    assert torch.equal(result.classifications[4], result.start)  # the subtractive half's first record
+    assert result.snapshot_steps == [0, 3, 0, -3]
