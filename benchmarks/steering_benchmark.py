@@ -81,14 +81,17 @@ def forward_flops(gen, classifier) -> int:
     return total
 
 
-def matmul_rate(size: int = 2048, reps: int = 5) -> float:
-    """This machine's float32 matrix-multiply rate on all of torch's threads, in GFLOP/s."""
+def matmul_rate(size: int = 2048, reps: int = 5, rounds: int = 3) -> float:
+    """This machine's float32 matrix-multiply rate on all of torch's threads, in GFLOP/s (best of ``rounds``)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
     a @ b
-    start = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * size**3 * reps / (time.perf_counter() - start) / 1e9
+    best = 0.0
+    for _ in range(rounds):  # the first round on a cold machine can read 20% low
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = max(best, 2 * size**3 * reps / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 #: The experiment's result must not move by more than this under lower precision.
@@ -105,13 +108,13 @@ def agreement(low: torch.Tensor, full: torch.Tensor, start_low: torch.Tensor, st
     rank_b = {int(i): r for r, i in enumerate(ib)}
     shifts = [abs(r - rank_b[int(i)]) for r, i in enumerate(ia) if int(i) in rank_b]
     cov_b = dict(zip(map(int, ib), cb))
-    changes = [abs(c / cov_b[int(i)] - 1) for i, c in zip(ia, ca) if int(i) in cov_b]
+    changes = [float(abs(c / cov_b[int(i)] - 1)) for i, c in zip(ia, ca) if int(i) in cov_b]
     same_set = set(map(int, ia)) == set(map(int, ib))
     return {
         "same_top_ten": same_set,
-        "max_rank_shift": max(shifts, default=None),
-        "max_covariance_change": max(changes, default=None),
-        "passed": same_set and max(shifts) <= MAX_RANK_SHIFT and max(changes) <= MAX_COVARIANCE_CHANGE,
+        "max_rank_shift": max(shifts),
+        "max_covariance_change": max(changes),
+        "passed": bool(same_set and max(shifts) <= MAX_RANK_SHIFT and max(changes) <= MAX_COVARIANCE_CHANGE),
     }
 
 
