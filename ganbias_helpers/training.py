@@ -636,6 +636,9 @@ def train_generator(
                 "critic_loss": float(np.mean([c for c, _ in losses])),
                 "gen_loss": float(np.mean([g for _, g in losses])),
                 "seconds": round(time.time() - started, 1),
+                # Where these steps ran: a resume may change threads or device (same recipe, other rounding).
+                "device": str(dev),
+                "threads": torch.get_num_threads(),
             }
             if r1s:
                 record["r1"] = float(np.mean(r1s))

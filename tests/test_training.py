@@ -68,6 +68,8 @@ def test_generator_two_steps_then_resume(tiny_celeba, tmp_path):
     assert a["step"] == 4 and [h["step"] for h in a["history"]] == [1, 2, 3, 4]
     seconds = [h["seconds"] for h in a["history"]]
     assert seconds == sorted(seconds), f"training time must count on across a resume: {seconds}"
+    # Each stretch of steps says where it ran, so a run resumed on other threads or a GPU is on record.
+    assert {(h["device"], h["threads"]) for h in a["history"]} == {("cpu", torch.get_num_threads())}
     for key in a["gen"]:
         assert torch.equal(a["gen"][key], b["gen"][key]), key
     gen = load_generator(out / "pretrained_celeba.pth", "cpu")
