@@ -99,6 +99,27 @@ def classifier_recipe(first_path: str, first: dict, last_path: str, last: dict) 
     }
 
 
+def _threads(n: int) -> str:
+    return f"{n} thread{'s' if n > 1 else ''}"
+
+
+def where_it_ran(report: dict) -> str:
+    """Device and threads of a run, stretch by stretch where a resume changed them (from the history's records)."""
+    device, threads = report.get("device", "cpu"), report.get("torch_threads")
+    stretches: list[list] = []  # [device, threads, last step]
+    for record in report["history"]:
+        here = [record.get("device", device), record.get("threads", threads)]
+        if stretches and stretches[-1][:2] == here:
+            stretches[-1][2] = record["step"]
+        else:
+            stretches.append([*here, record["step"]])
+    if len(stretches) <= 1:
+        return f"{device}, {_threads(threads)}" if threads else device
+    parts = [f"{d}, {_threads(t)}" if t else d for d, t, _ in stretches]
+    return "; ".join(f"{p} to step {last:,}" if i < len(parts) - 1 else f"then {p}"
+                     for i, (p, (_, _, last)) in enumerate(zip(parts, stretches)))
+
+
 def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
     """The generator's recipe paragraph and its ``ganbias train generator`` command, from its report."""
     cfg = {**asdict(GeneratorConfig()), **report["config"]}
@@ -149,10 +170,7 @@ def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
     )
     seconds = training_seconds(report["history"])
     if seconds:
-        where = report.get("device", "cpu")
-        if report.get("torch_threads"):
-            where += f", {report['torch_threads']} thread{'s' if report['torch_threads'] > 1 else ''}"
-        text += f" About {seconds / 3600:.1f} hours of training ({where})."
+        text += f" About {seconds / 3600:.1f} hours of training ({where_it_ran(report)})."
     recipe = textwrap.fill(text, width=78, break_on_hyphens=False)
     return {"gen_recipe": recipe, "gen_command": _wrap_command(cmd), "gen_dir": str(out)}
 

@@ -67,3 +67,14 @@ def test_generator_recipe_names_every_option_of_a_newer_run():
                  "0.0002 for the generator, 0.0004 for the critic", "(translation, cutout)",
                  "min(0.999, (1+t)/(10+t))", "About 19.4 hours of training (cpu, 1 thread)"):
         assert part in text, part
+
+
+def test_the_card_says_where_each_stretch_of_a_resumed_run_ran():
+    report = _generator_report(600)
+    report["torch_threads"] = 2
+    for record in report["history"]:
+        record["threads"] = 1 if record["step"] <= 200 else 2
+    text = write_model_card.generator_recipe("runs/g/generator_report.json", report)["gen_recipe"].replace("\n", " ")
+    assert "(cpu, 1 thread to step 200; then cpu, 2 threads)" in text
+    del report["history"][0]["threads"], report["history"][1]["threads"]  # records from before threads were kept
+    assert write_model_card.where_it_ran(report) == "cpu, 2 threads"
