@@ -48,5 +48,5 @@ def test_the_benchmark_prints_the_ratio_and_the_bfloat16_check():
         capture_output=True, text=True, timeout=600, check=True,
     ).stdout
     assert "speed-up (reference / ours):" in out
-    assert "ours-bfloat16" in out and "ours-float32" in out
+    assert "ours-float32" in out  # beside steer's bfloat16 run (forced here, or its default on a native CPU)
     assert "bfloat16 vs float32, same noise: same top ten" in out and ("PASS" in out or "FAIL" in out)

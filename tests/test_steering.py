@@ -69,8 +69,8 @@ def test_fused_models_give_the_same_outputs(models):
     z = get_noise(8, seed=2)
     with torch.no_grad():
         assert torch.allclose(clf(gen(z)), fused_copy(clf)(fused_copy(gen)(z)), atol=1e-4)
-    fast = steer(gen, clf, "Male", n_images=4, steps=3, seed=0)
-    plain = steer(gen, clf, "Male", n_images=4, steps=3, seed=0, fuse=False)
+    fast = steer(gen, clf, "Male", n_images=4, steps=3, seed=0, precision="float32")
+    plain = steer(gen, clf, "Male", n_images=4, steps=3, seed=0, fuse=False, precision="float32")
     assert torch.allclose(fast.classifications, plain.classifications, atol=1e-3)
 
 
@@ -111,8 +111,8 @@ def test_top_covariances_on_a_known_covariance():
 
 def test_working_in_chunks_changes_no_result(models):
     gen, classifier = models
-    whole = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=6)
-    chunked = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=4)
+    whole = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=6, precision="float32")
+    chunked = steer(gen, classifier, "Male", n_images=6, steps=3, seed=5, chunk_size=4, precision="float32")
     assert torch.allclose(whole.classifications, chunked.classifications, atol=1e-4)
     assert torch.allclose(whole.snapshots, chunked.snapshots, atol=1e-5)
 
