@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CELEBA ?= ../shared/celeba64
-THREADS ?= 2
+THREADS ?= 1
 
 .PHONY: help install demo test lint notebooks agreement benchmark check-bundle train-classifier train-generator evaluate clean
 
@@ -44,7 +44,7 @@ check-bundle: $(STAMP)  ## the Gradescope bundle's setup.sh in a fresh venv, the
 train-classifier: $(STAMP)  ## train the classifier as shipped (CELEBA=folder); rerun to resume
 	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier_long --epochs 24 --ema 0.999 --seed 2
 
-train-generator: $(STAMP)  ## train the generator, recipe v2 (CELEBA=folder, THREADS=2; docs/generator_training.md); rerun to resume
+train-generator: $(STAMP)  ## train the generator, recipe v2 (CELEBA=folder, THREADS=2 on a quiet machine; docs/generator_training.md); rerun to resume
 	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator_v2 --threads $(THREADS) --steps 40000 \
 	    --diffaug translation,cutout --mbstd-group 4 --ema-warmup \
 	    --checkpoint-every 25 --sample-every 1000 --eval-every 500 --snapshot-every 2500

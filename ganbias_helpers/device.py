@@ -25,9 +25,13 @@ def on_gpu(device: torch.device | str) -> bool:
 
 
 def native_bfloat16(device: torch.device | str) -> bool:
-    """True when ``device`` is a CPU whose oneDNN kernels run bfloat16 natively (AVX-512 BF16 or AMX).
+    """True when ``device`` is a CPU with bfloat16 instructions: AVX-512 BF16 or AMX.
 
-    On other CPUs bfloat16 is emulated, many times slower than float32, so the
-    course never uses it there.
+    Elsewhere bfloat16 is emulated, slower than float32 (also on AVX-512 CPUs
+    without BF16, where oneDNN still accepts bfloat16), so the course never uses
+    it there. GPUs answer False too: the course keeps them in float32.
     """
-    return torch.device(device).type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if torch.device(device).type != "cpu":
+        return False
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's run-time CPU checks
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)

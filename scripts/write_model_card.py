@@ -104,19 +104,23 @@ def _threads(n: int) -> str:
 
 
 def where_it_ran(report: dict) -> str:
-    """Device and threads of a run, stretch by stretch where a resume changed them (from the history's records)."""
-    device, threads = report.get("device", "cpu"), report.get("torch_threads")
+    """Device and threads of a run, stretch by stretch where a resume changed them (from the history's records).
+
+    Reports from before the records kept them give the report's own device and thread count.
+    """
+    device = report.get("device", "cpu")
+    if not any("threads" in record for record in report["history"]):
+        threads = report.get("torch_threads")
+        return f"{device}, {_threads(threads)}" if threads else device
     stretches: list[list] = []  # [device, threads, last step]
     for record in report["history"]:
-        here = [record.get("device", device), record.get("threads", threads)]
+        here = [record.get("device", device), record.get("threads")]
         if stretches and stretches[-1][:2] == here:
             stretches[-1][2] = record["step"]
         else:
             stretches.append([*here, record["step"]])
-    if len(stretches) <= 1:
-        return f"{device}, {_threads(threads)}" if threads else device
-    parts = [f"{d}, {_threads(t)}" if t else d for d, t, _ in stretches]
-    return "; ".join(f"{p} to step {last:,}" if i < len(parts) - 1 else f"then {p}"
+    parts = [f"{d}, {_threads(t) if t else 'threads not recorded'}" for d, t, _ in stretches]
+    return "; ".join(f"{p} to step {last:,}" if i < len(parts) - 1 else (f"then {p}" if i else p)
                      for i, (p, (_, _, last)) in enumerate(zip(parts, stretches)))
 
 

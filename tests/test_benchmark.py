@@ -33,7 +33,8 @@ def test_agreement_passes_on_the_same_result_and_fails_on_a_changed_one():
     scale[20] = 1.0
     history, start = _run(scale)
     same = agreement(history, history.clone(), start, start, target_index=20)
-    assert same == {"same_top_ten": True, "max_rank_shift": 0, "max_covariance_change": 0.0, "passed": True}
+    assert same == {"same_top_ten": True, "max_rank_shift": 0, "max_covariance_change": 0.0, "changes": [0.0] * 10,
+                    "passed": True}
 
     moved = scale.clone()
     moved[0] *= 0.9  # the largest covariance shrinks by 10%: same ranks, too big a change

@@ -76,5 +76,8 @@ def test_the_card_says_where_each_stretch_of_a_resumed_run_ran():
         record["threads"] = 1 if record["step"] <= 200 else 2
     text = write_model_card.generator_recipe("runs/g/generator_report.json", report)["gen_recipe"].replace("\n", " ")
     assert "(cpu, 1 thread to step 200; then cpu, 2 threads)" in text
+    for record in report["history"]:
+        record["threads"] = 1
+    assert write_model_card.where_it_ran(report) == "cpu, 1 thread"  # the steps' own, not the exporting process's
     del report["history"][0]["threads"], report["history"][1]["threads"]  # records from before threads were kept
-    assert write_model_card.where_it_ran(report) == "cpu, 2 threads"
+    assert write_model_card.where_it_ran(report) == "cpu, threads not recorded to step 200; then cpu, 1 thread"

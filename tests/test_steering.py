@@ -136,6 +136,11 @@ def test_auto_precision_is_float32_unless_the_cpu_runs_bfloat16_natively(models,
     assert low.classifications.dtype == low.start.dtype == low.snapshots.dtype == torch.float32
     with pytest.raises(ValueError, match="precision should be 'auto', 'float32' or 'bfloat16'"):
         steer(gen, clf, "Male", n_images=2, steps=1, precision="half")
+    with pytest.raises(ValueError, match="steps should be at least 1"):
+        steer(gen, clf, "Male", n_images=2, steps=0)
+    from ganbias_helpers.device import native_bfloat16
+
+    assert native_bfloat16("cuda") is False  # GPUs stay float32 under "auto"
 
 
 def test_both_directions_start_from_one_look_at_the_starting_noise(models):
