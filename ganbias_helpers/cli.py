@@ -60,6 +60,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--eval-classifier", default=None, help="classifier for quick evaluations (default: shipped)")
     g.add_argument("--snapshot-every", type=int, default=None,
                    help="export the averaged generator to snapshots/ every N steps (0: never)")
+    g.add_argument("--carry", default=None, metavar="PATH",
+                   help="keep a compact copy of each checkpoint here (about 13 MB, to commit) and resume from it "
+                        "when --out has no checkpoint: how a run goes on on another machine")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -111,7 +114,7 @@ def _run_train(args: argparse.Namespace) -> int:
         config = GeneratorConfig(
             steps=args.steps, seed=args.seed, **{k: v for k, v in options.items() if v is not None}
         )
-        train_generator(args.data, args.out, config, args.device, args.cache_dir, args.limit)
+        train_generator(args.data, args.out, config, args.device, args.cache_dir, args.limit, carry=args.carry)
         print(f"generator written to {args.out}/pretrained_celeba.pth")
     return 0
 

@@ -470,6 +470,45 @@ def _export_generator(ema: Generator, path: Path, config: GeneratorConfig) -> Ge
     return final
 
 
+#: Version tag of a carried checkpoint (see :func:`write_carry`).
+CARRY_FORMAT = "ganbias-generator-carry/1"
+
+
+def _half(state: dict) -> dict:
+    """A state dict with its floating tensors stored as float16 (kept as they are where float16 would overflow)."""
+    return {
+        k: v.half() if v.is_floating_point() and bool(torch.isfinite(v.half()).all()) else v
+        for k, v in state.items()
+    }
+
+
+def write_carry(ckpt: dict, path: Path) -> None:
+    """Write the compact form of a generator checkpoint that a run carries from one machine to the next.
+
+    It keeps the generator, the critic and the weight average (as float16), the random
+    streams, the step, the history and the recipe, but not the two Adam states: about
+    13 MB where the full checkpoint is about 63 MB, small enough to commit. A run resumed
+    from it goes on with the same recipe, its Adam moments restarted.
+    """
+    carried = {k: ckpt[k] for k in ("rng", "noise_rng", "aug_rng", "step", "history", "evals", "config", "resumes")}
+    carried.update({part: _half(ckpt[part]) for part in ("gen", "critic", "ema")})
+    carried["format"] = CARRY_FORMAT
+    _save_atomic(carried, path)
+
+
+def _read_carry(path: Path, device: torch.device) -> dict:
+    """Load a carried checkpoint as a full one without optimiser states (weights back in float32)."""
+    try:
+        carried = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # a truncated or foreign file: say which, lose nothing
+        raise ValueError(f"{path} is not a readable carried generator checkpoint ({exc})") from exc
+    if not isinstance(carried, dict) or carried.get("format") != CARRY_FORMAT:
+        raise ValueError(f"{path} is not a carried generator checkpoint (no format {CARRY_FORMAT!r} in it)")
+    for part in ("gen", "critic", "ema"):
+        carried[part] = {k: v.float() if v.is_floating_point() else v for k, v in carried[part].items()}
+    return carried
+
+
 def train_generator(
     data_root: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -478,6 +517,7 @@ def train_generator(
     cache_dir: str | None = None,
     limit: int | None = None,
     progress: bool = True,
+    carry: str | os.PathLike | None = None,
 ) -> dict:
     """Train the DCGAN generator against a spectral-norm hinge critic, resuming if a checkpoint exists.
 
@@ -493,6 +533,12 @@ def train_generator(
     ``eval_every``, a quick evaluation of the averaged and the live generator on the
     validation split is logged and kept in ``quick_eval.json``; with ``snapshot_every``,
     the averaged generator is exported to ``snapshots/`` along the way.
+
+    With ``carry``, a compact copy of each checkpoint (:func:`write_carry`) is kept at
+    that path too, and a run with no checkpoint in ``out_dir`` resumes from it: that is
+    how a run goes on on another machine, from a copy committed to the repository. Such
+    a resume restarts the Adam moments and rounds the weights to float16 once; it is
+    recorded in the checkpoint's and the report's ``resumes``.
     """
     from torchvision.utils import save_image
     from tqdm.auto import tqdm
@@ -516,9 +562,26 @@ def train_generator(
     noise_rng = torch.Generator(device=dev).manual_seed(config.seed + 1)
     aug_rng = torch.Generator().manual_seed(config.seed + 2)
     fixed_noise = get_noise(64, Z_DIM, dev, seed=1234)
-    step, history, evals = 0, [], []
+    step, history, evals, resumes = 0, [], [], []
+    carry_path = Path(carry) if carry is not None else None
+    ckpt = None
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        if carry_path is not None and carry_path.exists():
+            carried_step = torch.load(carry_path, map_location="cpu", weights_only=False).get("step", -1)
+            if carried_step > ckpt["step"]:
+                raise ValueError(
+                    f"{carry_path} is at step {carried_step}, ahead of {ckpt_path} (step {ckpt['step']}): "
+                    f"move {ckpt_path} aside to resume from the carried copy, or drop --carry to go on from "
+                    "the checkpoint (and lose the carried steps when it is next written)"
+                )
+    elif carry_path is not None and carry_path.exists():
+        ckpt = _read_carry(carry_path, dev)
+        ckpt["resumes"] = [*ckpt.get("resumes", []), {
+            "step": ckpt["step"], "from": str(carry_path),
+            "what": "carried checkpoint: float16 weights, Adam moments restarted",
+        }]
+    if ckpt is not None:
         changes = _recipe_changes(ckpt.get("config", {}), config)
         if changes:
             raise ValueError(
@@ -529,33 +592,37 @@ def train_generator(
         gen.load_state_dict(ckpt["gen"])
         critic.load_state_dict(ckpt["critic"])
         ema.load_state_dict(ckpt["ema"])
-        opt_g.load_state_dict(ckpt["opt_g"])
-        opt_c.load_state_dict(ckpt["opt_c"])
-        rng.set_state(ckpt["rng"])
+        if "opt_g" in ckpt:  # a carried checkpoint has none: Adam starts afresh
+            opt_g.load_state_dict(ckpt["opt_g"])
+            opt_c.load_state_dict(ckpt["opt_c"])
+        rng.set_state(ckpt["rng"].cpu())
         noise_rng.set_state(ckpt["noise_rng"].to(noise_rng.get_state().device))
         if ckpt.get("aug_rng") is not None:
-            aug_rng.set_state(ckpt["aug_rng"])
+            aug_rng.set_state(ckpt["aug_rng"].cpu())
         step, history, evals = ckpt["step"], ckpt["history"], ckpt.get("evals", [])
-        log.info("resumed generator training from %s at step %d", ckpt_path, step)
+        resumes = ckpt.get("resumes", [])
+        source = ckpt_path if "opt_g" in ckpt else carry_path
+        log.info("resumed generator training from %s at step %d", source, step)
 
     def checkpoint() -> None:
-        _save_atomic(
-            {
-                "gen": gen.state_dict(),
-                "critic": critic.state_dict(),
-                "ema": ema.state_dict(),
-                "opt_g": opt_g.state_dict(),
-                "opt_c": opt_c.state_dict(),
-                "rng": rng.get_state(),
-                "noise_rng": noise_rng.get_state(),
-                "aug_rng": aug_rng.get_state(),
-                "step": step,
-                "history": history,
-                "evals": evals,
-                "config": asdict(config),
-            },
-            ckpt_path,
-        )
+        state = {
+            "gen": gen.state_dict(),
+            "critic": critic.state_dict(),
+            "ema": ema.state_dict(),
+            "opt_g": opt_g.state_dict(),
+            "opt_c": opt_c.state_dict(),
+            "rng": rng.get_state(),
+            "noise_rng": noise_rng.get_state(),
+            "aug_rng": aug_rng.get_state(),
+            "step": step,
+            "history": history,
+            "evals": evals,
+            "resumes": resumes,
+            "config": asdict(config),
+        }
+        _save_atomic(state, ckpt_path)
+        if carry_path is not None:
+            write_carry(state, carry_path)
 
     quick = None
     if config.eval_every:
@@ -673,6 +740,7 @@ def train_generator(
         "n_train": len(train),
         "history": history,
         "quick_evals": evals,
+        "resumes": resumes,
     }
     _write_json(report, out / "generator_report.json")
     return report

@@ -200,3 +200,54 @@ def test_cli_train_generator_sets_threads_and_passes_the_recipe(tiny_celeba, tmp
     assert (tmp_path / "new" / "quick_eval.json").exists()
     assert (tmp_path / "new" / "snapshots" / "pretrained_celeba_step000001.pth").exists()
     assert "generator written to" in capsys.readouterr().out
+
+
+def test_generator_run_goes_on_from_its_carried_copy_on_a_fresh_machine(tiny_celeba, tmp_path):
+    """A run's compact carried copy (committed to the repository) lets it go on where its checkpoint is lost."""
+    first, carry = tmp_path / "first", tmp_path / "state" / "carry.pt"
+    config = _new_recipe(2, eval_every=0, snapshot_every=0)
+    train_generator(tiny_celeba, first, config, "cpu", progress=False, carry=carry)
+    full, carried = _ckpt(first / "generator_checkpoint.pt"), _ckpt(carry)
+    assert carried["step"] == full["step"] == 2 and "opt_g" not in carried and "opt_c" not in carried
+    for part in ("gen", "critic", "ema"):
+        for key, value in full[part].items():
+            if value.is_floating_point():
+                assert carried[part][key].dtype == torch.float16
+                assert torch.allclose(carried[part][key].float(), value, rtol=1e-3, atol=1e-4), (part, key)
+            else:
+                assert torch.equal(carried[part][key], value), (part, key)
+    assert carry.stat().st_size < 0.3 * (first / "generator_checkpoint.pt").stat().st_size
+
+    # Another machine: no checkpoint, only the carried copy. The run goes on from step 2 with the same recipe.
+    second = tmp_path / "second"
+    report = train_generator(tiny_celeba, second, replace(config, steps=4), "cpu", progress=False, carry=carry)
+    assert [h["step"] for h in report["history"]] == [1, 2, 3, 4]
+    assert report["resumes"] == [{"step": 2, "from": str(carry),
+                                  "what": "carried checkpoint: float16 weights, Adam moments restarted"}]
+    assert _ckpt(carry)["step"] == 4 and _ckpt(carry)["resumes"] == report["resumes"]
+    # Its random streams went on where they were: the data order and noise match the uninterrupted run's.
+    straight = tmp_path / "straight"
+    train_generator(tiny_celeba, straight, replace(config, steps=4), "cpu", progress=False)
+    went_on, uninterrupted = _ckpt(second / "generator_checkpoint.pt"), _ckpt(straight / "generator_checkpoint.pt")
+    for stream in ("rng", "noise_rng", "aug_rng"):
+        assert torch.equal(went_on[stream], uninterrupted[stream]), stream
+
+    # A checkpoint behind its carried copy is not silently preferred; another recipe is refused as usual.
+    with pytest.raises(ValueError, match="ahead of"):
+        train_generator(tiny_celeba, first, replace(config, steps=5), "cpu", progress=False, carry=carry)
+    with pytest.raises(ValueError, match="different recipe"):
+        train_generator(tiny_celeba, tmp_path / "third", replace(config, steps=5, diffaug="translation"), "cpu",
+                        progress=False, carry=carry)
+
+
+def test_a_broken_carried_copy_is_named_and_left_alone(tiny_celeba, tmp_path):
+    carry = tmp_path / "carry.pt"
+    carry.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="carry.pt is not a readable carried generator checkpoint"):
+        train_generator(tiny_celeba, tmp_path / "run", _new_recipe(1, eval_every=0, snapshot_every=0), "cpu",
+                        progress=False, carry=carry)
+    assert carry.read_bytes() == b"not a checkpoint"
+    torch.save({"gen": {}}, carry)
+    with pytest.raises(ValueError, match="is not a carried generator checkpoint"):
+        train_generator(tiny_celeba, tmp_path / "run", _new_recipe(1, eval_every=0, snapshot_every=0), "cpu",
+                        progress=False, carry=carry)
