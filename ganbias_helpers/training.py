@@ -476,10 +476,11 @@ CARRY_FORMAT = "ganbias-generator-carry/1"
 
 def _half(state: dict) -> dict:
     """A state dict with its floating tensors stored as float16 (kept as they are where float16 would overflow)."""
-    return {
-        k: v.half() if v.is_floating_point() and bool(torch.isfinite(v.half()).all()) else v
-        for k, v in state.items()
-    }
+    out = {}
+    for k, v in state.items():
+        half = v.half() if v.is_floating_point() else None
+        out[k] = half if half is not None and bool(torch.isfinite(half).all()) else v
+    return out
 
 
 def write_carry(ckpt: dict, path: Path) -> None:
@@ -568,7 +569,7 @@ def train_generator(
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
         if carry_path is not None and carry_path.exists():
-            carried_step = torch.load(carry_path, map_location="cpu", weights_only=False).get("step", -1)
+            carried_step = _read_carry(carry_path, torch.device("cpu"))["step"]  # a broken copy is named
             if carried_step > ckpt["step"]:
                 raise ValueError(
                     f"{carry_path} is at step {carried_step}, ahead of {ckpt_path} (step {ckpt['step']}): "
