@@ -44,9 +44,10 @@ check-bundle: $(STAMP)  ## the Gradescope bundle's setup.sh in a fresh venv, the
 train-classifier: $(STAMP)  ## train the classifier as shipped (CELEBA=folder); rerun to resume
 	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier_long --epochs 24 --ema 0.999 --seed 2
 
-train-generator: $(STAMP)  ## train the generator, recipe v2 (CELEBA=folder, THREADS=2 on a quiet machine; docs/generator_training.md); rerun to resume
-	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator_v2 --threads $(THREADS) --steps 40000 \
-	    --diffaug translation,cutout --mbstd-group 4 --ema-warmup \
+train-generator: $(STAMP)  ## train the generator, recipe v3 (CELEBA=folder, THREADS=2 on a quiet machine; docs/generator_training.md); rerun to resume
+	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator_v3 --carry training_state/generator_v3.pt \
+	    --threads $(THREADS) --steps 40000 --lr-gen 0.0001 --lr-critic 0.0004 --betas 0.0 0.9 \
+	    --diffaug translation,cutout --mbstd-group 4 --ema-warmup --precision auto \
 	    --checkpoint-every 25 --sample-every 1000 --eval-every 500 --snapshot-every 2500
 
 evaluate: $(STAMP)  ## measure the shipped weights on CelebA's test split

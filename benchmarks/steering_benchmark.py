@@ -12,8 +12,9 @@ cleared, and every generated batch kept with its autograd graph.
 
 Beside the times it prints the useful work (each face-step: a forward pass of both
 networks and the backward pass to the noise, counted from the layers' shapes), the
-rate each loop achieves, and this machine's own float32 matrix-multiply rate on all
-threads as the practical peak; and whether the CPU has native bfloat16 (AVX-512 BF16 or AMX).
+rate each loop achieves, and this machine's own matrix-multiply rate on all threads as
+the practical peak ("of peak" compares each row with the rate of its own dtype: float32,
+or bfloat16 where the CPU has native bfloat16, AVX-512 BF16 or AMX).
 
 Where it does, ``steer`` runs the networks in bfloat16, and the benchmark also runs
 ``steer`` in float32 on the same noise and checks that the experiment's result is
@@ -81,9 +82,9 @@ def forward_flops(gen, classifier) -> int:
     return total
 
 
-def matmul_rate(size: int = 2048, reps: int = 5, rounds: int = 3) -> float:
-    """This machine's float32 matrix-multiply rate on all of torch's threads, in GFLOP/s (best of ``rounds``)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_rate(size: int = 2048, reps: int = 5, rounds: int = 3, dtype: torch.dtype = torch.float32) -> float:
+    """This machine's matrix-multiply rate in ``dtype`` on all of torch's threads, in GFLOP/s (best of ``rounds``)."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b
     best = 0.0
     for _ in range(rounds):  # the first round on a cold machine can read 20% low
@@ -199,10 +200,14 @@ def main() -> None:
           f"native bfloat16 (AVX-512 BF16 or AMX): {'yes' if native_bfloat16('cpu') else 'no'}")
     per_face_step = 2 * forward_flops(Generator(64), Classifier(n_classes=40))  # forward + backward to the noise
     work = per_face_step * args.images * 2 * args.steps
-    peak = matmul_rate()
+    peaks = {"float32": matmul_rate()}
+    if native_bfloat16("cpu"):  # the rate a bfloat16 row is measured against
+        peaks["bfloat16"] = matmul_rate(dtype=torch.bfloat16)
     print(f"Useful work: {per_face_step / 1e6:.0f} MFLOP per face-step, {work / 1e12:.2f} TFLOP in all "
-          f"(the reference's {2 * args.steps} passes; steer shares the first, so it does {2 * args.steps - 1}); "
-          f"this machine's float32 matrix multiply: {peak:.0f} GFLOP/s (floor for the work: {work / peak / 1e9:.1f} s)")
+          f"(the reference's {2 * args.steps} passes; steer shares the first, so it does {2 * args.steps - 1})")
+    for dtype, peak in peaks.items():
+        print(f"This machine's {dtype} matrix multiply (its peak here): {peak:.0f} GFLOP/s "
+              f"(floor for the work at that rate: {work / peak / 1e9:.1f} s)")
     print(f"\nTime at {args.images} images, {args.steps}+{args.steps} steps (target Male):")
     with tempfile.TemporaryDirectory() as tmp:
         saved = {v: os.path.join(tmp, f"{v}.pt") for v in ("ours", "ours-float32", "ours-bfloat16")}
@@ -221,6 +226,7 @@ def main() -> None:
     for r in rows:  # each row's rate counts the passes it made
         passes = 2 * args.steps - (r["variant"] != "reference")
         rate = work * passes / (2 * args.steps) / r["seconds"] / 1e9
+        peak = peaks.get(r["dtype"], peaks["float32"])  # an emulated bfloat16 run is measured against float32
         print(f"  {r['variant']:<14} {r['dtype']:>9} {r['seconds']:>9.1f} {rate:>8.1f} {rate / peak:>8.0%} "
               f"{r['peak_rss_mib']:>13.0f} {r['growth_mib']:>11.0f}")
     print(f"  speed-up (reference / ours): {ref['seconds'] / ours['seconds']:.2f}x  (steer's default precision "

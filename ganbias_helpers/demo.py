@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib
 
 from .attributes import ATTRIBUTE_NAMES, attribute_index
-from .course import GPU_IMAGES, GPU_STEPS
+from .course import FULL_IMAGES, FULL_STEPS
 from .device import pick_device
 from .steering import DEFAULT_STEP_SIZE, covariance_matrix, steer, top_covariances
 from .weights import load_pretrained
@@ -17,8 +17,8 @@ from .weights import load_pretrained
 
 def run_demo(
     target: str = "Male",
-    n_images: int = GPU_IMAGES,
-    steps: int = GPU_STEPS,
+    n_images: int = FULL_IMAGES,
+    steps: int = FULL_STEPS,
     step_size: float = DEFAULT_STEP_SIZE,
     seed: int = 0,
     device: str | None = None,

@@ -35,3 +35,18 @@ def native_bfloat16(device: torch.device | str) -> bool:
         return False
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's run-time CPU checks
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def compute_dtype(precision: str, device: torch.device | str) -> torch.dtype:
+    """The dtype the networks' passes run in for ``precision`` ("auto", "float32" or "bfloat16") on ``device``.
+
+    ``"auto"`` is bfloat16 on a CPU with native bfloat16 and float32 everywhere else (GPUs included).
+
+    Raises:
+        ValueError: For any other ``precision``.
+    """
+    if precision == "auto":
+        return torch.bfloat16 if native_bfloat16(device) else torch.float32
+    if precision in ("float32", "bfloat16"):
+        return getattr(torch, precision)
+    raise ValueError(f"precision should be 'auto', 'float32' or 'bfloat16', not {precision!r}")

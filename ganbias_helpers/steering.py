@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from .attributes import attribute_index
-from .device import native_bfloat16, pick_device
+from .device import compute_dtype as steering_dtype  # re-exported: steer's precision choice
+from .device import pick_device
 from .models import get_noise
 from .reference import covariance_matrix, project_out, steering_direction, steering_step, top_covariances
 
@@ -75,15 +76,6 @@ def fused_copy(model: nn.Module, channels_last: bool = False) -> nn.Module:
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model.requires_grad_(False)
-
-
-def steering_dtype(precision: str, device: torch.device | str) -> torch.dtype:
-    """The dtype :func:`steer` runs the networks in for ``precision`` ("auto", "float32" or "bfloat16")."""
-    if precision == "auto":
-        return torch.bfloat16 if native_bfloat16(device) else torch.float32
-    if precision in ("float32", "bfloat16"):
-        return getattr(torch, precision)
-    raise ValueError(f"precision should be 'auto', 'float32' or 'bfloat16', not {precision!r}")
 
 
 @dataclass

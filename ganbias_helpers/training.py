@@ -25,7 +25,7 @@ from torch.nn.utils import spectral_norm
 
 from .attributes import N_ATTRIBUTES
 from .data import CelebASplit, load_celeba
-from .device import pick_device
+from .device import compute_dtype, pick_device
 from .models import Z_DIM, Classifier, Generator, get_noise
 
 log = logging.getLogger("ganbias")
@@ -402,12 +402,15 @@ class GeneratorConfig:
     eval_bn_batches: int = 4  # noise batches that recompute batch-norm statistics before a quick evaluation
     eval_classifier: str | None = None  # classifier for the quick evaluation (default: the shipped one)
     snapshot_every: int = 0  # every this many steps, export the averaged generator to snapshots/ (0: never)
+    # The networks' passes: "float32", "bfloat16" (autocast; weights, Adam and the average stay float32) or
+    # "auto" (bfloat16 on a CPU with native bfloat16). Like the device, it may change on a resume.
+    precision: str = "float32"
 
 
 #: Settings that may differ between a run and its resumption (when to stop, log, save, measure, export).
 _RESUMABLE_CHANGES = {
     "steps", "checkpoint_every", "sample_every", "eval_every", "eval_n", "eval_bn_batches", "eval_classifier",
-    "snapshot_every", "bn_batches", "bn_batch_size",
+    "snapshot_every", "bn_batches", "bn_batch_size", "precision",
 }
 
 
@@ -547,6 +550,7 @@ def train_generator(
     config = config or GeneratorConfig()
     diff_augment(torch.zeros(1, 3, 8, 8), config.diffaug, torch.Generator())  # reject an unknown policy early
     dev = pick_device(device)
+    low = compute_dtype(config.precision, dev) == torch.bfloat16  # checks the name too, before any data is read
     out = Path(out_dir)
     ckpt_path = out / "generator_checkpoint.pt"
     train = load_celeba(data_root, "train", cache_dir, limit, progress)
@@ -665,12 +669,14 @@ def train_generator(
         real = augment(real, rng)
         noise = get_noise(len(real), Z_DIM, dev, generator=noise_rng)
 
-        fake = gen(noise)
+        autocast = torch.autocast(dev.type, torch.bfloat16, enabled=low)
         do_r1 = config.r1_gamma > 0 and step % config.r1_every == 0
         if do_r1:
             real.requires_grad_(True)
-        real_scores = critic(diff_augment(real, config.diffaug, aug_rng))
-        fake_scores = critic(diff_augment(fake.detach(), config.diffaug, aug_rng))
+        with autocast:
+            fake = gen(noise)
+            real_scores = critic(diff_augment(real, config.diffaug, aug_rng)).float()
+            fake_scores = critic(diff_augment(fake.detach(), config.diffaug, aug_rng)).float()
         loss_c = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
         if do_r1:
             (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
@@ -681,7 +687,8 @@ def train_generator(
         loss_c.backward()
         opt_c.step()
 
-        loss_g = -critic(diff_augment(fake, config.diffaug, aug_rng)).mean()
+        with autocast:
+            loss_g = -critic(diff_augment(fake, config.diffaug, aug_rng)).float().mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -707,6 +714,7 @@ def train_generator(
                 # Where these steps ran: a resume may change threads or device (same recipe, other rounding).
                 "device": str(dev),
                 "threads": torch.get_num_threads(),
+                "precision": "bfloat16" if low else "float32",
             }
             if r1s:
                 record["r1"] = float(np.mean(r1s))

@@ -9,16 +9,30 @@ import pytest
 import torch
 
 from ganbias_helpers import bias_sources, fairness_data
-from ganbias_helpers.course import CPU_IMAGES, CPU_STEPS, GPU_IMAGES, GPU_STEPS, experiment_size
+from ganbias_helpers.course import FULL_IMAGES, FULL_STEPS, ExperimentSize, experiment_size
+from ganbias_helpers.device import native_bfloat16
 
 
-def test_experiment_size_is_lighter_on_cpu_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+def test_experiment_size_is_the_full_size_on_cpu_too_and_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GANBIAS_EXPERIMENT_SIZE", raising=False)
     size = experiment_size("cpu")
-    assert (size.n_images, size.steps) == (CPU_IMAGES, CPU_STEPS) == (64, 15)
-    assert "no GPU found" in capsys.readouterr().out
+    assert (size.n_images, size.steps) == (FULL_IMAGES, FULL_STEPS) == (256, 30)
+    note = capsys.readouterr().out
+    assert "no GPU found" in note and "256 faces for 30 steps" in note
+    assert ("bfloat16, which this CPU runs natively" in note) == native_bfloat16("cpu")
     gpu = experiment_size("cuda", verbose=True)  # only the device type matters here
-    assert (gpu.n_images, gpu.steps) == (GPU_IMAGES, GPU_STEPS) == (256, 30)
+    assert (gpu.n_images, gpu.steps) == (256, 30)
     assert capsys.readouterr().out == ""
+
+
+def test_experiment_size_can_be_overridden_and_a_bad_override_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GANBIAS_EXPERIMENT_SIZE", "8,2")
+    assert experiment_size("cpu", verbose=False) == ExperimentSize(8, 2)
+    monkeypatch.setenv("GANBIAS_EXPERIMENT_SIZE", "eight")
+    with pytest.raises(ValueError, match="GANBIAS_EXPERIMENT_SIZE should be 'IMAGES,STEPS'"):
+        experiment_size("cpu")
 
 
 def _write_predictions(path: Path, n: int = 200, seed: int = 0, **overrides: np.ndarray) -> Path:

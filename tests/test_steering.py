@@ -118,16 +118,17 @@ def test_working_in_chunks_changes_no_result(models):
 
 
 def test_auto_precision_is_float32_unless_the_cpu_runs_bfloat16_natively(models, monkeypatch):
+    import ganbias_helpers.device as device
     import ganbias_helpers.steering as steering
 
     gen, clf = models
-    monkeypatch.setattr(steering, "native_bfloat16", lambda device: False)
+    monkeypatch.setattr(device, "native_bfloat16", lambda device: False)
     assert steering.steering_dtype("auto", "cpu") == torch.float32
     auto = steer(gen, clf, "Male", n_images=4, steps=2, seed=0)
     full = steer(gen, clf, "Male", n_images=4, steps=2, seed=0, precision="float32")
     assert torch.equal(auto.classifications, full.classifications)
 
-    monkeypatch.setattr(steering, "native_bfloat16", lambda device: True)
+    monkeypatch.setattr(device, "native_bfloat16", lambda device: True)
     assert steering.steering_dtype("auto", "cpu") == torch.bfloat16
     low = steer(gen, clf, "Male", n_images=4, steps=2, seed=0)
     # The networks ran in bfloat16 (so the logits moved a little), yet everything recorded is float32.
@@ -138,9 +139,9 @@ def test_auto_precision_is_float32_unless_the_cpu_runs_bfloat16_natively(models,
         steer(gen, clf, "Male", n_images=2, steps=1, precision="half")
     with pytest.raises(ValueError, match="steps should be at least 1"):
         steer(gen, clf, "Male", n_images=2, steps=0)
-    from ganbias_helpers.device import native_bfloat16
-
-    assert native_bfloat16("cuda") is False  # GPUs stay float32 under "auto"
+    monkeypatch.undo()
+    assert device.native_bfloat16("cuda") is False  # GPUs stay float32 under "auto"
+    assert steering.steering_dtype("auto", "cuda") == torch.float32
 
 
 def test_both_directions_start_from_one_look_at_the_starting_noise(models):

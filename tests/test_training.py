@@ -251,3 +251,21 @@ def test_a_broken_carried_copy_is_named_and_left_alone(tiny_celeba, tmp_path):
     with pytest.raises(ValueError, match="is not a carried generator checkpoint"):
         train_generator(tiny_celeba, tmp_path / "run", _new_recipe(1, eval_every=0, snapshot_every=0), "cpu",
                         progress=False, carry=carry)
+
+
+def test_generator_trains_in_bfloat16_and_a_run_may_change_precision_on_a_resume(tiny_celeba, tmp_path):
+    out = tmp_path / "gan"
+    train_generator(tiny_celeba, out, replace(_gan_config(1), precision="bfloat16"), "cpu", progress=False)
+    ckpt = _ckpt(out / "generator_checkpoint.pt")
+    assert all(v.dtype == torch.float32 for v in ckpt["gen"].values() if v.is_floating_point()), \
+        "weights stay float32 under bfloat16 autocast"
+    assert all(torch.isfinite(v).all() for v in ckpt["gen"].values() if v.is_floating_point())
+    # Like the device and the threads, the precision may change when a run goes on; each stretch says which.
+    train_generator(tiny_celeba, out, replace(_gan_config(2), precision="float32"), "cpu", progress=False)
+    history = _ckpt(out / "generator_checkpoint.pt")["history"]
+    assert [(h["step"], h["precision"]) for h in history] == [(1, "bfloat16"), (2, "float32")]
+    load_generator(out / "pretrained_celeba.pth", "cpu")
+    with pytest.raises(ValueError, match="precision should be 'auto', 'float32' or 'bfloat16', not 'half'"):
+        train_generator(tiny_celeba, tmp_path / "bad", replace(_gan_config(1), precision="half"), "cpu",
+                        progress=False)
+    assert not (tmp_path / "bad").exists()
