@@ -181,6 +181,25 @@ def bubblewrap_works() -> str | None:
     return None
 
 
+def closed_to_others(paths: list[str]) -> str | None:
+    """The first file or folder on the way to ``paths`` that users other than its owner cannot use, or None.
+
+    The "user" isolation runs students' code as ``nobody``, which needs to run this Python: every
+    folder on the way must be searchable by others, and the files readable (a Python installed under
+    a private home, such as ``/root/.pyenv``, is not).
+    """
+    import stat
+
+    for path in paths:
+        real = Path(os.path.realpath(path))
+        for folder in [*reversed(real.parents), *([real] if real.is_dir() else [])]:
+            if not folder.stat().st_mode & stat.S_IXOTH:
+                return str(folder)
+        if real.is_file() and not real.stat().st_mode & stat.S_IROTH:
+            return str(real)
+    return None
+
+
 def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolation:
     """The isolation to use: bubblewrap when it works, else another user when root, else none if trusted.
 
@@ -193,12 +212,23 @@ def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolatio
     if requested == "bubblewrap":
         raise IsolationError(f"bubblewrap was asked for, but {why_not}")
     if requested in ("auto", "user") and os.geteuid() == 0:
-        return Isolation("user", ("the network", "files readable by every user (keep submissions and solutions "
-                                  "unreadable to 'nobody')", "the package's reference code, loaded by file path"))
+        closed = closed_to_others([sys.executable, sys.prefix, sys.base_prefix])
+        if closed is None:
+            return Isolation("user", ("the network", "files readable by every user (keep submissions and "
+                                      "solutions unreadable to 'nobody')",
+                                      "the package's reference code, loaded by file path"))
+        why_not += (f"; and the user 'nobody' cannot run this Python ({sys.executable}): {closed} is closed to "
+                    "other users, so install bubblewrap, or grade with a Python installed where every user can "
+                    "read it (for example /usr/bin/python3)")
+        if requested == "user":
+            raise IsolationError(f"--isolation user was asked for, but {why_not.split('; and ', 1)[1]}")
     if trusted or requested == "none":
         if not trusted:
             raise IsolationError("--isolation none needs --trusted-submissions")
         return Isolation("none", ("everything: the student's code runs as you, with your files and network",))
+    if os.geteuid() == 0:
+        raise IsolationError(f"cannot isolate students' code here: {why_not}. For submissions you trust, pass "
+                             "--trusted-submissions")
     raise IsolationError(
         f"cannot isolate students' code here: {why_not}, and the grader is not root (needed to run it as "
         "another user). Install bubblewrap, or grade as root in a container, or, for submissions you trust, "

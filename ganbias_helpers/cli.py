@@ -64,6 +64,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="the networks' passes in float32 (the default) or bfloat16 autocast; auto: bfloat16 on a "
                         "CPU with native bfloat16 (AVX-512 BF16 or AMX), about twice as fast there. May change "
                         "on a resume, like --device and --threads")
+    g.add_argument("--attr-weight", type=float, default=None,
+                   help="attribute matching: the critic learns real faces' CelebA labels and the generator is "
+                        "pushed, with this weight, to draw each attribute at its training-split rate (0: off)")
+    g.add_argument("--attr-warmup", type=int, default=None, help="steps over which that weight ramps up (1000)")
+    g.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                   help="start a new run from another run's weights (a checkpoint or a carried copy)")
     g.add_argument("--carry", default=None, metavar="PATH",
                    help="keep a compact copy of each checkpoint here (about 13 MB, to commit) and resume from it "
                         "when --out has no checkpoint: how a run goes on on another machine")
@@ -115,6 +121,9 @@ def _run_train(args: argparse.Namespace) -> int:
             "snapshot_every": args.snapshot_every,
             "batch_size": args.batch_size,
             "precision": args.precision,
+            "attr_weight": args.attr_weight,
+            "attr_warmup": args.attr_warmup,
+            "init_from": args.init_from,
         }
         config = GeneratorConfig(
             steps=args.steps, seed=args.seed, **{k: v for k, v in options.items() if v is not None}

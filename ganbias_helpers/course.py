@@ -53,7 +53,8 @@ def experiment_size(device: torch.device | str, verbose: bool = True) -> Experim
         )
         print(
             f"Note: no GPU found, so the CPU steers the full {FULL_IMAGES} faces for {FULL_STEPS} steps each way, "
-            f"{precision}. On 2 cores that takes about 15 to 80 seconds, depending on the CPU."
+            f"{precision}. On 2 cores one run takes about 10 to 80 seconds, depending on the CPU "
+            "(holding an attribute, in notebook 6, about twice as long)."
         )
     return ExperimentSize(FULL_IMAGES, FULL_STEPS)
 

@@ -352,10 +352,12 @@ class Critic(nn.Module):
     and a spectrally normalised linear layer gives one score per image. With
     ``mbstd_group`` > 0 a minibatch-standard-deviation channel is appended at 4x4
     before the linear layer; with 0 (the default) the critic is the original one,
-    parameter for parameter.
+    parameter for parameter. With ``n_attributes`` > 0 it also has an attribute head:
+    a linear layer from the same 4x4 features to that many logits, trained on real
+    faces' CelebA labels (see ``GeneratorConfig.attr_weight``).
     """
 
-    def __init__(self, im_chan: int = 3, hidden_dim: int = 64, mbstd_group: int = 0) -> None:
+    def __init__(self, im_chan: int = 3, hidden_dim: int = 64, mbstd_group: int = 0, n_attributes: int = 0) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         channels = [im_chan, hidden_dim, hidden_dim * 2, hidden_dim * 4, hidden_dim * 8]
@@ -364,13 +366,22 @@ class Critic(nn.Module):
         self.body = nn.Sequential(*layers)
         self.mbstd_group = mbstd_group
         self.head = spectral_norm(nn.Linear((channels[-1] + (1 if mbstd_group else 0)) * 4 * 4, 1))
+        self.attributes = nn.Linear(channels[-1] * 4 * 4, n_attributes) if n_attributes else None
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """One realness score per image, shape ``(n,)``."""
+    def forward(
+        self, image: torch.Tensor, with_attributes: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """One realness score per image, shape ``(n,)``; with ``with_attributes``, also ``(n, n_attributes)`` logits."""
         h = self.body(image)
+        features = h.flatten(1)
         if self.mbstd_group:
             h = minibatch_stddev(h, self.mbstd_group)
-        return self.head(h.flatten(1)).view(-1)
+        score = self.head(h.flatten(1)).view(-1)
+        if not with_attributes:
+            return score
+        if self.attributes is None:
+            raise ValueError("this critic has no attribute head (n_attributes=0)")
+        return score, self.attributes(features)
 
 
 @dataclass
@@ -405,6 +416,15 @@ class GeneratorConfig:
     # The networks' passes: "float32", "bfloat16" (autocast; weights, Adam and the average stay float32) or
     # "auto" (bfloat16 on a CPU with native bfloat16). Like the device, it may change on a resume.
     precision: str = "float32"
+    # Attribute matching (0: off). The critic gets an attribute head trained on real faces' CelebA labels
+    # (binary cross-entropy), and the generator is pushed, with this weight, to make the head's mean predicted
+    # rate of each attribute over a batch match the training split's label rate (squared gap over the rate's
+    # binomial variance, averaged over the 40). The weight ramps up linearly over ``attr_warmup`` steps.
+    attr_weight: float = 0.0
+    attr_warmup: int = 1000
+    # Start a new run from another run's weights (a checkpoint or a carried copy): generator, critic and average;
+    # a missing attribute head starts fresh. Adam, the step count and the random streams start anew.
+    init_from: str | None = None
 
 
 #: Settings that may differ between a run and its resumption (when to stop, log, save, measure, export).
@@ -559,7 +579,7 @@ def train_generator(
 
     torch.manual_seed(config.seed)
     gen = Generator(Z_DIM).to(dev)
-    critic = Critic(mbstd_group=config.mbstd_group).to(dev)
+    critic = Critic(mbstd_group=config.mbstd_group, n_attributes=N_ATTRIBUTES if config.attr_weight else 0).to(dev)
     ema = copy.deepcopy(gen).requires_grad_(False)
     opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr_gen, betas=config.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=config.lr_critic, betas=config.betas)
@@ -608,6 +628,21 @@ def train_generator(
         resumes = ckpt.get("resumes", [])
         source = ckpt_path if "opt_g" in ckpt else carry_path
         log.info("resumed generator training from %s at step %d", source, step)
+    elif config.init_from:
+        start = Path(config.init_from)
+        try:
+            source = torch.load(start, map_location=dev, weights_only=False)
+            weights = {part: {k: v.float() if v.is_floating_point() else v for k, v in source[part].items()}
+                       for part in ("gen", "critic", "ema")}
+        except Exception as exc:  # a missing, truncated or foreign file: name it
+            raise ValueError(f"--init-from {start} is not a generator checkpoint or carried copy ({exc})") from exc
+        gen.load_state_dict(weights["gen"])
+        ema.load_state_dict(weights["ema"])
+        missing, unexpected = critic.load_state_dict(weights["critic"], strict=False)
+        if unexpected or any(not k.startswith("attributes.") for k in missing):
+            raise ValueError(f"--init-from {start}: its critic does not match this recipe's "
+                             f"(missing {missing}, unexpected {unexpected})")
+        log.info("started from the weights of %s (step %s of that run)", start, source.get("step"))
 
     def checkpoint() -> None:
         state = {
@@ -655,6 +690,9 @@ def train_generator(
                 len(r["underdrawn"]), r["frechet_distance"],
             )
 
+    label_rates = torch.from_numpy(np.asarray(train.labels, dtype=np.float64).mean(0)).float().to(dev)
+    label_variance = (label_rates * (1 - label_rates)).clamp_min(1e-3)
+    attr_losses: list[float] = []
     steps_per_epoch = max(1, len(train) // config.batch_size)
     # On a terminal a progress bar; in a log file (no terminal) one line per checkpoint instead.
     bar = tqdm(total=config.steps, initial=step, desc="generator", unit="step", disable=not progress or None)
@@ -665,7 +703,7 @@ def train_generator(
         epoch, b = divmod(step, steps_per_epoch)
         order = _epoch_order(len(train), config.seed, epoch)
         idx = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
-        real, _ = train.batch(idx, dev)
+        real, labels = train.batch(idx, dev)
         real = augment(real, rng)
         noise = get_noise(len(real), Z_DIM, dev, generator=noise_rng)
 
@@ -675,9 +713,15 @@ def train_generator(
             real.requires_grad_(True)
         with autocast:
             fake = gen(noise)
-            real_scores = critic(diff_augment(real, config.diffaug, aug_rng)).float()
+            if config.attr_weight:
+                real_scores, real_attributes = critic(diff_augment(real, config.diffaug, aug_rng), True)
+                real_scores = real_scores.float()
+            else:
+                real_scores = critic(diff_augment(real, config.diffaug, aug_rng)).float()
             fake_scores = critic(diff_augment(fake.detach(), config.diffaug, aug_rng)).float()
         loss_c = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        if config.attr_weight:
+            loss_c = loss_c + F.binary_cross_entropy_with_logits(real_attributes.float(), labels)
         if do_r1:
             (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
             r1 = grad.square().sum((1, 2, 3)).mean()
@@ -688,7 +732,17 @@ def train_generator(
         opt_c.step()
 
         with autocast:
-            loss_g = -critic(diff_augment(fake, config.diffaug, aug_rng)).float().mean()
+            if config.attr_weight:
+                fake_scores, fake_attributes = critic(diff_augment(fake, config.diffaug, aug_rng), True)
+            else:
+                fake_scores = critic(diff_augment(fake, config.diffaug, aug_rng))
+        loss_g = -fake_scores.float().mean()
+        if config.attr_weight:
+            gap = torch.sigmoid(fake_attributes.float()).mean(0) - label_rates
+            loss_attr = (gap.square() / label_variance).mean()
+            ramp = min(1.0, (step + 1) / max(1, config.attr_warmup))
+            loss_g = loss_g + config.attr_weight * ramp * loss_attr
+            attr_losses.append(loss_attr.item())
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -718,8 +772,10 @@ def train_generator(
             }
             if r1s:
                 record["r1"] = float(np.mean(r1s))
+            if attr_losses:
+                record["attr_gap"] = float(np.mean(attr_losses))  # the matching loss, before its weight
             history.append(record)
-            losses, r1s = [], []
+            losses, r1s, attr_losses = [], [], []
             checkpoint()
             now = time.time()
             log.info(

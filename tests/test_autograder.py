@@ -452,4 +452,36 @@ def test_no_isolation_is_refused_unless_trusted(monkeypatch: pytest.MonkeyPatch)
         sandbox.choose_isolation()
     assert sandbox.choose_isolation(trusted=True).kind == "none"
     monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "closed_to_others", lambda paths: None)
     assert sandbox.choose_isolation().kind == "user"
+
+
+def test_the_user_isolation_is_refused_when_nobody_cannot_run_this_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(dir="/tmp"))  # /tmp is open to all; pytest's own tmp_path is not
+    try:
+        base.chmod(0o755)
+        private = base / "home" / ".pyenv" / "bin"
+        private.mkdir(parents=True)
+        python = private / "python3"
+        python.write_text("")
+        python.chmod(0o755)
+        assert sandbox.closed_to_others([str(python)]) is None
+        (base / "home").chmod(0o700)  # like /root: a Python installed under it is closed to 'nobody'
+        assert sandbox.closed_to_others([str(python)]) == str(base / "home")
+        (base / "home").chmod(0o755)
+        python.chmod(0o700)
+        assert sandbox.closed_to_others([str(python)]) == str(python)
+    finally:
+        (base / "home").chmod(0o755)
+        shutil.rmtree(base)
+    monkeypatch.setattr(sandbox, "bubblewrap_works", lambda: "bubblewrap is not installed")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "closed_to_others", lambda paths: "/root")
+    with pytest.raises(sandbox.IsolationError, match="'nobody' cannot run this Python .*/root is closed"):
+        sandbox.choose_isolation()
+    with pytest.raises(sandbox.IsolationError, match="--isolation user was asked for, but the user 'nobody'"):
+        sandbox.choose_isolation("user")
+    assert sandbox.choose_isolation(trusted=True).kind == "none"

@@ -269,3 +269,34 @@ def test_generator_trains_in_bfloat16_and_a_run_may_change_precision_on_a_resume
         train_generator(tiny_celeba, tmp_path / "bad", replace(_gan_config(1), precision="half"), "cpu",
                         progress=False)
     assert not (tmp_path / "bad").exists()
+
+
+def test_critic_attribute_head_gives_logits_beside_the_score_only_when_it_has_one():
+    critic = Critic(mbstd_group=4, n_attributes=40)
+    score, logits = critic(torch.randn(8, 3, 64, 64), True)
+    assert score.shape == (8,) and logits.shape == (8, 40)
+    critic.eval()  # no power iteration of the spectral norms between the two calls
+    assert torch.equal(critic(torch.zeros(4, 3, 64, 64)), critic(torch.zeros(4, 3, 64, 64), True)[0])
+    plain = Critic(mbstd_group=4)
+    assert not any(k.startswith("attributes") for k in plain.state_dict()), "the original critic is unchanged"
+    with pytest.raises(ValueError, match="no attribute head"):
+        plain(torch.zeros(2, 3, 64, 64), True)
+
+
+def test_attribute_matching_run_starts_from_another_runs_weights_and_logs_its_gap(tiny_celeba, tmp_path):
+    first = tmp_path / "first"
+    train_generator(tiny_celeba, first, _gan_config(2), "cpu", progress=False, carry=tmp_path / "carried.pt")
+    config = replace(_gan_config(2), attr_weight=1.0, attr_warmup=2, init_from=str(tmp_path / "carried.pt"))
+    second = tmp_path / "second"
+    train_generator(tiny_celeba, second, config, "cpu", progress=False)
+    ckpt = _ckpt(second / "generator_checkpoint.pt")
+    assert ckpt["step"] == 2 and all(h["attr_gap"] >= 0 for h in ckpt["history"])
+    assert ckpt["critic"]["attributes.weight"].shape == (40, 512 * 4 * 4)
+    assert ckpt["config"]["init_from"] == str(tmp_path / "carried.pt")
+    # It started from the first run's weights: its first step moved them from there, not from a fresh start.
+    started = _ckpt(first / "generator_checkpoint.pt")["gen"]["gen.0.0.weight"]
+    assert (ckpt["gen"]["gen.0.0.weight"] - started).abs().max() < 0.05
+    load_generator(second / "pretrained_celeba.pth", "cpu")
+    with pytest.raises(ValueError, match="--init-from .*nowhere.pt is not a generator checkpoint"):
+        train_generator(tiny_celeba, tmp_path / "third", replace(config, init_from=str(tmp_path / "nowhere.pt")),
+                        "cpu", progress=False)
