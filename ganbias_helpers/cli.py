@@ -68,6 +68,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="attribute matching: the critic learns real faces' CelebA labels and the generator is "
                         "pushed, with this weight, to draw each attribute at its training-split rate (0: off)")
     g.add_argument("--attr-warmup", type=int, default=None, help="steps over which that weight ramps up (1000)")
+    g.add_argument("--attr-target", default=None, metavar="{labels,critic}",
+                   help="match the generated rates to the training labels' rates (labels, the default) or to the "
+                        "head's own mean prediction on real faces (critic: cancels the head's calibration error)")
     g.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="start a new run from another run's weights (a checkpoint or a carried copy)")
     g.add_argument("--carry", default=None, metavar="PATH",
@@ -123,6 +126,7 @@ def _run_train(args: argparse.Namespace) -> int:
             "precision": args.precision,
             "attr_weight": args.attr_weight,
             "attr_warmup": args.attr_warmup,
+            "attr_target": args.attr_target,
             "init_from": args.init_from,
         }
         config = GeneratorConfig(

@@ -422,6 +422,9 @@ class GeneratorConfig:
     # binomial variance, averaged over the 40). The weight ramps up linearly over ``attr_warmup`` steps.
     attr_weight: float = 0.0
     attr_warmup: int = 1000
+    # What the generated rates are matched to: "labels" (the training split's label rates) or "critic" (the head's
+    # own mean prediction on real faces, a running average over batches, which cancels the head's calibration error).
+    attr_target: str = "labels"
     # Start a new run from another run's weights (a checkpoint or a carried copy): generator, critic and average;
     # a missing attribute head starts fresh. Adam, the step count and the random streams start anew.
     init_from: str | None = None
@@ -514,7 +517,8 @@ def write_carry(ckpt: dict, path: Path) -> None:
     13 MB where the full checkpoint is about 63 MB, small enough to commit. A run resumed
     from it goes on with the same recipe, its Adam moments restarted.
     """
-    carried = {k: ckpt[k] for k in ("rng", "noise_rng", "aug_rng", "step", "history", "evals", "config", "resumes")}
+    carried = {k: ckpt[k] for k in ("rng", "noise_rng", "aug_rng", "step", "history", "evals", "config", "resumes",
+                                    "attr_real_rates") if k in ckpt}
     carried.update({part: _half(ckpt[part]) for part in ("gen", "critic", "ema")})
     carried["format"] = CARRY_FORMAT
     _save_atomic(carried, path)
@@ -660,6 +664,8 @@ def train_generator(
             "resumes": resumes,
             "config": asdict(config),
         }
+        if config.attr_weight:
+            state["attr_real_rates"] = seen_real_rates
         _save_atomic(state, ckpt_path)
         if carry_path is not None:
             write_carry(state, carry_path)
@@ -690,8 +696,12 @@ def train_generator(
                 len(r["underdrawn"]), r["frechet_distance"],
             )
 
+    if config.attr_target not in ("labels", "critic"):
+        raise ValueError(f"attr_target should be 'labels' or 'critic', not {config.attr_target!r}")
     label_rates = torch.from_numpy(np.asarray(train.labels, dtype=np.float64).mean(0)).float().to(dev)
     label_variance = (label_rates * (1 - label_rates)).clamp_min(1e-3)
+    seen_real_rates = (ckpt or {}).get("attr_real_rates")
+    seen_real_rates = label_rates.clone() if seen_real_rates is None else seen_real_rates.float().to(dev)
     attr_losses: list[float] = []
     steps_per_epoch = max(1, len(train) // config.batch_size)
     # On a terminal a progress bar; in a log file (no terminal) one line per checkpoint instead.
@@ -722,6 +732,7 @@ def train_generator(
         loss_c = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
         if config.attr_weight:
             loss_c = loss_c + F.binary_cross_entropy_with_logits(real_attributes.float(), labels)
+            seen_real_rates.mul_(0.99).add_(torch.sigmoid(real_attributes.detach().float()).mean(0), alpha=0.01)
         if do_r1:
             (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
             r1 = grad.square().sum((1, 2, 3)).mean()
@@ -738,7 +749,8 @@ def train_generator(
                 fake_scores = critic(diff_augment(fake, config.diffaug, aug_rng))
         loss_g = -fake_scores.float().mean()
         if config.attr_weight:
-            gap = torch.sigmoid(fake_attributes.float()).mean(0) - label_rates
+            target = seen_real_rates if config.attr_target == "critic" else label_rates
+            gap = torch.sigmoid(fake_attributes.float()).mean(0) - target
             loss_attr = (gap.square() / label_variance).mean()
             ramp = min(1.0, (step + 1) / max(1, config.attr_warmup))
             loss_g = loss_g + config.attr_weight * ramp * loss_attr

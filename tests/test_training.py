@@ -297,6 +297,15 @@ def test_attribute_matching_run_starts_from_another_runs_weights_and_logs_its_ga
     started = _ckpt(first / "generator_checkpoint.pt")["gen"]["gen.0.0.weight"]
     assert (ckpt["gen"]["gen.0.0.weight"] - started).abs().max() < 0.05
     load_generator(second / "pretrained_celeba.pth", "cpu")
+    # Matched to the head's own view of real faces: a running average, kept in the checkpoint and carried on.
+    third = tmp_path / "critic-target"
+    critic_config = replace(config, attr_target="critic", steps=1)
+    train_generator(tiny_celeba, third, critic_config, "cpu", progress=False, carry=tmp_path / "third.pt")
+    rates = _ckpt(third / "generator_checkpoint.pt")["attr_real_rates"]
+    assert rates.shape == (40,) and bool(((rates >= 0) & (rates <= 1)).all())
+    assert torch.equal(_ckpt(tmp_path / "third.pt")["attr_real_rates"], rates)
+    with pytest.raises(ValueError, match="attr_target should be 'labels' or 'critic', not 'fake'"):
+        train_generator(tiny_celeba, tmp_path / "x", replace(config, attr_target="fake"), "cpu", progress=False)
     with pytest.raises(ValueError, match="--init-from .*nowhere.pt is not a generator checkpoint"):
         train_generator(tiny_celeba, tmp_path / "third", replace(config, init_from=str(tmp_path / "nowhere.pt")),
                         "cpu", progress=False)
