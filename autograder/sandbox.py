@@ -217,11 +217,12 @@ def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolatio
             return Isolation("user", ("the network", "files readable by every user (keep submissions and "
                                       "solutions unreadable to 'nobody')",
                                       "the package's reference code, loaded by file path"))
-        why_not += (f"; and the user 'nobody' cannot run this Python ({sys.executable}): {closed} is closed to "
-                    "other users, so install bubblewrap, or grade with a Python installed where every user can "
-                    "read it (for example /usr/bin/python3)")
+        user_problem = (f"the user 'nobody' cannot run this Python ({sys.executable}): {closed} is closed to "
+                        "other users, so install bubblewrap, or grade with a Python installed where every user can "
+                        "read it (for example /usr/bin/python3)")
         if requested == "user":
-            raise IsolationError(f"--isolation user was asked for, but {why_not.split('; and ', 1)[1]}")
+            raise IsolationError(f"--isolation user was asked for, but {user_problem}")
+        why_not += f"; and {user_problem}"
     if trusted or requested == "none":
         if not trusted:
             raise IsolationError("--isolation none needs --trusted-submissions")

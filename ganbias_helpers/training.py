@@ -509,6 +509,11 @@ def _half(state: dict) -> dict:
     return out
 
 
+def _float32(state: dict) -> dict:
+    """A state dict with its floating tensors back in float32 (the inverse of :func:`_half`)."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def write_carry(ckpt: dict, path: Path) -> None:
     """Write the compact form of a generator checkpoint that a run carries from one machine to the next.
 
@@ -533,7 +538,7 @@ def _read_carry(path: Path, device: torch.device) -> dict:
     if not isinstance(carried, dict) or carried.get("format") != CARRY_FORMAT:
         raise ValueError(f"{path} is not a carried generator checkpoint (no format {CARRY_FORMAT!r} in it)")
     for part in ("gen", "critic", "ema"):
-        carried[part] = {k: v.float() if v.is_floating_point() else v for k, v in carried[part].items()}
+        carried[part] = _float32(carried[part])
     return carried
 
 
@@ -575,6 +580,8 @@ def train_generator(
     diff_augment(torch.zeros(1, 3, 8, 8), config.diffaug, torch.Generator())  # reject an unknown policy early
     dev = pick_device(device)
     low = compute_dtype(config.precision, dev) == torch.bfloat16  # checks the name too, before any data is read
+    if config.attr_target not in ("labels", "critic"):
+        raise ValueError(f"attr_target should be 'labels' or 'critic', not {config.attr_target!r}")
     out = Path(out_dir)
     ckpt_path = out / "generator_checkpoint.pt"
     train = load_celeba(data_root, "train", cache_dir, limit, progress)
@@ -636,8 +643,7 @@ def train_generator(
         start = Path(config.init_from)
         try:
             source = torch.load(start, map_location=dev, weights_only=False)
-            weights = {part: {k: v.float() if v.is_floating_point() else v for k, v in source[part].items()}
-                       for part in ("gen", "critic", "ema")}
+            weights = {part: _float32(source[part]) for part in ("gen", "critic", "ema")}
         except Exception as exc:  # a missing, truncated or foreign file: name it
             raise ValueError(f"--init-from {start} is not a generator checkpoint or carried copy ({exc})") from exc
         gen.load_state_dict(weights["gen"])
@@ -696,13 +702,19 @@ def train_generator(
                 len(r["underdrawn"]), r["frechet_distance"],
             )
 
-    if config.attr_target not in ("labels", "critic"):
-        raise ValueError(f"attr_target should be 'labels' or 'critic', not {config.attr_target!r}")
     label_rates = torch.from_numpy(np.asarray(train.labels, dtype=np.float64).mean(0)).float().to(dev)
     label_variance = (label_rates * (1 - label_rates)).clamp_min(1e-3)
     seen_real_rates = (ckpt or {}).get("attr_real_rates")
     seen_real_rates = label_rates.clone() if seen_real_rates is None else seen_real_rates.float().to(dev)
     attr_losses: list[float] = []
+
+    def judge(images: torch.Tensor, attributes: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The critic's scores (float32) and, when asked and matching attributes, its attribute logits."""
+        if attributes and config.attr_weight:
+            scores, logits = critic(diff_augment(images, config.diffaug, aug_rng), True)
+            return scores.float(), logits.float()
+        return critic(diff_augment(images, config.diffaug, aug_rng)).float(), None
+
     steps_per_epoch = max(1, len(train) // config.batch_size)
     # On a terminal a progress bar; in a log file (no terminal) one line per checkpoint instead.
     bar = tqdm(total=config.steps, initial=step, desc="generator", unit="step", disable=not progress or None)
@@ -723,16 +735,12 @@ def train_generator(
             real.requires_grad_(True)
         with autocast:
             fake = gen(noise)
-            if config.attr_weight:
-                real_scores, real_attributes = critic(diff_augment(real, config.diffaug, aug_rng), True)
-                real_scores = real_scores.float()
-            else:
-                real_scores = critic(diff_augment(real, config.diffaug, aug_rng)).float()
-            fake_scores = critic(diff_augment(fake.detach(), config.diffaug, aug_rng)).float()
+            real_scores, real_attributes = judge(real, attributes=True)
+            fake_scores, _ = judge(fake.detach(), attributes=False)
         loss_c = F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
-        if config.attr_weight:
-            loss_c = loss_c + F.binary_cross_entropy_with_logits(real_attributes.float(), labels)
-            seen_real_rates.mul_(0.99).add_(torch.sigmoid(real_attributes.detach().float()).mean(0), alpha=0.01)
+        if real_attributes is not None:
+            loss_c = loss_c + F.binary_cross_entropy_with_logits(real_attributes, labels)
+            seen_real_rates.mul_(0.99).add_(torch.sigmoid(real_attributes.detach()).mean(0), alpha=0.01)
         if do_r1:
             (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
             r1 = grad.square().sum((1, 2, 3)).mean()
@@ -743,14 +751,11 @@ def train_generator(
         opt_c.step()
 
         with autocast:
-            if config.attr_weight:
-                fake_scores, fake_attributes = critic(diff_augment(fake, config.diffaug, aug_rng), True)
-            else:
-                fake_scores = critic(diff_augment(fake, config.diffaug, aug_rng))
-        loss_g = -fake_scores.float().mean()
-        if config.attr_weight:
+            fake_scores, fake_attributes = judge(fake, attributes=True)
+        loss_g = -fake_scores.mean()
+        if fake_attributes is not None:
             target = seen_real_rates if config.attr_target == "critic" else label_rates
-            gap = torch.sigmoid(fake_attributes.float()).mean(0) - target
+            gap = torch.sigmoid(fake_attributes).mean(0) - target
             loss_attr = (gap.square() / label_variance).mean()
             ramp = min(1.0, (step + 1) / max(1, config.attr_warmup))
             loss_g = loss_g + config.attr_weight * ramp * loss_attr
