@@ -71,6 +71,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--attr-target", default=None, metavar="{labels,critic}",
                    help="match the generated rates to the training labels' rates (labels, the default) or to the "
                         "head's own mean prediction on real faces (critic: cancels the head's calibration error)")
+    g.add_argument("--attr-guide", default=None, metavar="CLASSIFIER",
+                   help="match attributes through this separately trained classifier (frozen) instead of the "
+                        "critic's head; not the shipped one, which grades the generator")
+    g.add_argument("--attr-sharpness", type=float, default=None,
+                   help="rates are means of sigmoid(sharpness * logit); above 1 they approach the share of faces "
+                        "predicted present (1)")
     g.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="start a new run from another run's weights (a checkpoint or a carried copy)")
     g.add_argument("--carry", default=None, metavar="PATH",
@@ -127,6 +133,8 @@ def _run_train(args: argparse.Namespace) -> int:
             "attr_weight": args.attr_weight,
             "attr_warmup": args.attr_warmup,
             "attr_target": args.attr_target,
+            "attr_guide": args.attr_guide,
+            "attr_sharpness": args.attr_sharpness,
             "init_from": args.init_from,
         }
         config = GeneratorConfig(

@@ -425,6 +425,14 @@ class GeneratorConfig:
     # What the generated rates are matched to: "labels" (the training split's label rates) or "critic" (the head's
     # own mean prediction on real faces, a running average over batches, which cancels the head's calibration error).
     attr_target: str = "labels"
+    # A separate attribute network for the matching instead of the critic's head: a classifier weights file in the
+    # course's format, trained on the labels beforehand (``ganbias train classifier``) and frozen here. With the
+    # "critic" target its rates are matched to its own mean prediction over the real training faces (computed once).
+    # It must not be the classifier ``ganbias evaluate`` measures with, or the evaluation would grade its own guide.
+    attr_guide: str | None = None
+    # Rates are means of sigmoid(sharpness * logit): above 1 they approach the share of faces predicted present
+    # (logit > 0), which is what the evaluation counts, rather than the mean score.
+    attr_sharpness: float = 1.0
     # Start a new run from another run's weights (a checkpoint or a carried copy): generator, critic and average;
     # a missing attribute head starts fresh. Adam, the step count and the random streams start anew.
     init_from: str | None = None
@@ -542,6 +550,30 @@ def _read_carry(path: Path, device: torch.device) -> dict:
     return carried
 
 
+def _load_guide(path: str, device: torch.device) -> nn.Module:
+    """The frozen attribute network for matching; refuses the shipped classifier, which grades the generator."""
+    from .weights import CLASSIFIER_FILE, load_classifier, sha256_file, shipped_checksums
+
+    if Path(path).is_file() and sha256_file(path) == shipped_checksums().get(CLASSIFIER_FILE):
+        raise ValueError(
+            f"--attr-guide {path} is the shipped classifier, which `ganbias evaluate` measures the generator "
+            "with: train a separate one (ganbias train classifier --seed ...) so the evaluation stays independent"
+        )
+    return load_classifier(path, device)
+
+
+@torch.no_grad()
+def _guide_rates(guide: nn.Module, data: CelebASplit, sharpness: float, low: bool) -> torch.Tensor:
+    """The guide's mean of sigmoid(sharpness * logit) over every real face of a split: its view of the real rates."""
+    device = next(guide.parameters()).device
+    total = torch.zeros(N_ATTRIBUTES, device=device)
+    for start in range(0, len(data), 500):
+        images = data.batch(slice(start, start + 500), device)[0]
+        with torch.autocast(device.type, torch.bfloat16, enabled=low):
+            total += torch.sigmoid(sharpness * guide(images).float()).sum(0)
+    return total / len(data)
+
+
 def train_generator(
     data_root: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -582,6 +614,7 @@ def train_generator(
     low = compute_dtype(config.precision, dev) == torch.bfloat16  # checks the name too, before any data is read
     if config.attr_target not in ("labels", "critic"):
         raise ValueError(f"attr_target should be 'labels' or 'critic', not {config.attr_target!r}")
+    guide = _load_guide(config.attr_guide, dev) if config.attr_weight and config.attr_guide else None
     out = Path(out_dir)
     ckpt_path = out / "generator_checkpoint.pt"
     train = load_celeba(data_root, "train", cache_dir, limit, progress)
@@ -590,7 +623,8 @@ def train_generator(
 
     torch.manual_seed(config.seed)
     gen = Generator(Z_DIM).to(dev)
-    critic = Critic(mbstd_group=config.mbstd_group, n_attributes=N_ATTRIBUTES if config.attr_weight else 0).to(dev)
+    head = N_ATTRIBUTES if config.attr_weight and guide is None else 0
+    critic = Critic(mbstd_group=config.mbstd_group, n_attributes=head).to(dev)
     ema = copy.deepcopy(gen).requires_grad_(False)
     opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr_gen, betas=config.betas)
     opt_c = torch.optim.Adam(critic.parameters(), lr=config.lr_critic, betas=config.betas)
@@ -649,7 +683,7 @@ def train_generator(
         gen.load_state_dict(weights["gen"])
         ema.load_state_dict(weights["ema"])
         missing, unexpected = critic.load_state_dict(weights["critic"], strict=False)
-        if unexpected or any(not k.startswith("attributes.") for k in missing):
+        if any(not k.startswith("attributes.") for k in [*missing, *unexpected]):  # only the head may differ
             raise ValueError(f"--init-from {start}: its critic does not match this recipe's "
                              f"(missing {missing}, unexpected {unexpected})")
         log.info("started from the weights of %s (step %s of that run)", start, source.get("step"))
@@ -705,14 +739,20 @@ def train_generator(
     label_rates = torch.from_numpy(np.asarray(train.labels, dtype=np.float64).mean(0)).float().to(dev)
     label_variance = (label_rates * (1 - label_rates)).clamp_min(1e-3)
     seen_real_rates = (ckpt or {}).get("attr_real_rates")
-    seen_real_rates = label_rates.clone() if seen_real_rates is None else seen_real_rates.float().to(dev)
+    if seen_real_rates is not None:
+        seen_real_rates = seen_real_rates.float().to(dev)
+    elif guide is not None:
+        seen_real_rates = _guide_rates(guide, train, config.attr_sharpness, low)
+    else:
+        seen_real_rates = label_rates.clone()
     attr_losses: list[float] = []
 
     def judge(images: torch.Tensor, attributes: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The critic's scores (float32) and, when asked and matching attributes, its attribute logits."""
-        if attributes and config.attr_weight:
+        if attributes and config.attr_weight and guide is None:
             scores, logits = critic(diff_augment(images, config.diffaug, aug_rng), True)
             return scores.float(), logits.float()
+
         return critic(diff_augment(images, config.diffaug, aug_rng)).float(), None
 
     steps_per_epoch = max(1, len(train) // config.batch_size)
@@ -752,10 +792,12 @@ def train_generator(
 
         with autocast:
             fake_scores, fake_attributes = judge(fake, attributes=True)
+            if guide is not None:
+                fake_attributes = guide(fake).float()
         loss_g = -fake_scores.mean()
         if fake_attributes is not None:
             target = seen_real_rates if config.attr_target == "critic" else label_rates
-            gap = torch.sigmoid(fake_attributes).mean(0) - target
+            gap = torch.sigmoid(config.attr_sharpness * fake_attributes).mean(0) - target
             loss_attr = (gap.square() / label_variance).mean()
             ramp = min(1.0, (step + 1) / max(1, config.attr_warmup))
             loss_g = loss_g + config.attr_weight * ramp * loss_attr

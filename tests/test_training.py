@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from ganbias_helpers.cli import main
+from ganbias_helpers.data import load_celeba
+from ganbias_helpers.models import Classifier
 from ganbias_helpers.training import (
     ClassifierConfig,
     Critic,
@@ -14,7 +16,7 @@ from ganbias_helpers.training import (
     train_classifier,
     train_generator,
 )
-from ganbias_helpers.weights import load_classifier, load_generator
+from ganbias_helpers.weights import CLASSIFIER_FILE, WEIGHTS_DIR, load_classifier, load_generator
 
 
 @pytest.fixture(autouse=True)
@@ -308,4 +310,30 @@ def test_attribute_matching_run_starts_from_another_runs_weights_and_logs_its_ga
         train_generator(tiny_celeba, tmp_path / "x", replace(config, attr_target="fake"), "cpu", progress=False)
     with pytest.raises(ValueError, match="--init-from .*nowhere.pt is not a generator checkpoint"):
         train_generator(tiny_celeba, tmp_path / "third", replace(config, init_from=str(tmp_path / "nowhere.pt")),
+                        "cpu", progress=False)
+
+
+def test_attribute_matching_through_a_separate_guide_classifier(tiny_celeba, tmp_path):
+    torch.manual_seed(3)
+    guide_file = tmp_path / "guide.pth"
+    torch.save({"classifier": Classifier(n_classes=40).state_dict()}, guide_file)
+    headed = tmp_path / "headed"  # a run whose critic has an attribute head, to start from
+    head_config = replace(_gan_config(1), attr_weight=1.0, attr_warmup=1)
+    train_generator(tiny_celeba, headed, head_config, "cpu", progress=False)
+    config = replace(head_config, steps=2, attr_guide=str(guide_file), attr_target="critic", attr_sharpness=4.0,
+                     init_from=str(headed / "generator_checkpoint.pt"))
+    out = tmp_path / "guided"
+    train_generator(tiny_celeba, out, config, "cpu", progress=False)
+    ckpt = _ckpt(out / "generator_checkpoint.pt")
+    assert not any(k.startswith("attributes.") for k in ckpt["critic"]), "the guide replaces the critic's head"
+    assert ckpt["step"] == 2 and all(h["attr_gap"] >= 0 for h in ckpt["history"])
+    # The target: the guide's own mean of sigmoid(4 * logit) over the real training faces, computed once.
+    guide = load_classifier(guide_file, "cpu")
+    train = load_celeba(tiny_celeba, "train", progress=False)
+    with torch.no_grad():
+        expected = torch.sigmoid(4.0 * guide(train.batch(slice(0, len(train)), torch.device("cpu"))[0])).mean(0)
+    assert torch.allclose(ckpt["attr_real_rates"], expected, atol=1e-5)
+    # The classifier that grades the generator cannot also guide it.
+    with pytest.raises(ValueError, match="is the shipped classifier"):
+        train_generator(tiny_celeba, tmp_path / "x", replace(config, attr_guide=str(WEIGHTS_DIR / CLASSIFIER_FILE)),
                         "cpu", progress=False)
