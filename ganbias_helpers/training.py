@@ -562,18 +562,6 @@ def _load_guide(path: str, device: torch.device) -> nn.Module:
     return load_classifier(path, device)
 
 
-@torch.no_grad()
-def _guide_rates(guide: nn.Module, data: CelebASplit, sharpness: float, low: bool) -> torch.Tensor:
-    """The guide's mean of sigmoid(sharpness * logit) over every real face of a split: its view of the real rates."""
-    device = next(guide.parameters()).device
-    total = torch.zeros(N_ATTRIBUTES, device=device)
-    for start in range(0, len(data), 500):
-        images = data.batch(slice(start, start + 500), device)[0]
-        with torch.autocast(device.type, torch.bfloat16, enabled=low):
-            total += torch.sigmoid(sharpness * guide(images).float()).sum(0)
-    return total / len(data)
-
-
 def train_generator(
     data_root: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -742,7 +730,9 @@ def train_generator(
     if seen_real_rates is not None:
         seen_real_rates = seen_real_rates.float().to(dev)
     elif guide is not None:
-        seen_real_rates = _guide_rates(guide, train, config.attr_sharpness, low)
+        # The guide's view of the real rates: its mean of sigmoid(sharpness * logit) over every training face.
+        guide_logits = torch.from_numpy(predict_logits(guide, train, dev)).to(dev)
+        seen_real_rates = torch.sigmoid(config.attr_sharpness * guide_logits).mean(0)
     else:
         seen_real_rates = label_rates.clone()
     attr_losses: list[float] = []
@@ -752,7 +742,6 @@ def train_generator(
         if attributes and config.attr_weight and guide is None:
             scores, logits = critic(diff_augment(images, config.diffaug, aug_rng), True)
             return scores.float(), logits.float()
-
         return critic(diff_augment(images, config.diffaug, aug_rng)).float(), None
 
     steps_per_epoch = max(1, len(train) // config.batch_size)
