@@ -3,11 +3,17 @@
 Usage (scripts/finalize_weights.sh runs it)::
 
     python scripts/write_model_card.py METRICS FIRST_CLASSIFIER_REPORT CLASSIFIER_REPORT GENERATOR_REPORT
+    python scripts/write_model_card.py METRICS --keep-classifier GENERATOR_REPORT
+
+``--keep-classifier`` is for shipping a new generator with the same classifier when the classifier's
+training reports are not on this machine: the classifier's recipe, commands and data counts are carried
+over from the current card (which the reports wrote), and only the generator's parts and the metrics change.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from dataclasses import asdict
@@ -24,7 +30,9 @@ GENERATOR_FLAGS = {
     "r1_gamma": "--r1-gamma", "r1_every": "--r1-every", "bn_batches": "--bn-batches",
     "bn_batch_size": "--bn-batch-size", "seed": "--seed", "checkpoint_every": "--checkpoint-every",
     "sample_every": "--sample-every", "eval_every": "--eval-every", "eval_n": "--eval-n",
-    "snapshot_every": "--snapshot-every",
+    "snapshot_every": "--snapshot-every", "precision": "--precision", "init_from": "--init-from",
+    "attr_weight": "--attr-weight", "attr_warmup": "--attr-warmup", "attr_target": "--attr-target",
+    "attr_guide": "--attr-guide", "attr_sharpness": "--attr-sharpness",
 }
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
@@ -137,13 +145,15 @@ def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
         value, default = cfg[key], defaults[key]
         if key == "r1_every" and not cfg["r1_gamma"]:
             continue
+        if key.startswith("attr_") and key != "attr_weight" and not cfg["attr_weight"]:
+            continue
         if isinstance(value, bool):
             if value != default:
                 cmd += f" {flag}"
         elif isinstance(value, (list, tuple)):
             if tuple(value) != tuple(default):
                 cmd += f" {flag} {' '.join(str(v) for v in value)}"
-        elif value != default:
+        elif value is not None and value != default:
             cmd += f" {flag} {value}"
     critic = "four stride-2 convolutions, 64 to 512 channels, no batch norm"
     if cfg["mbstd_group"]:
@@ -165,6 +175,16 @@ def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
             "; real and generated faces both pass through differentiable augmentation "
             f"({cfg['diffaug'].replace(',', ', ')}) before the critic"
         )
+    if cfg["attr_weight"]:
+        source = f"a separate, frozen guide classifier (`{cfg['attr_guide']}`)" if cfg["attr_guide"] else (
+            "an attribute head on the critic")
+        text += (
+            f"; an attribute-matching term (weight {cfg['attr_weight']}) pushes the share of generated faces "
+            f"showing each of the 40 attributes, as {source} sees them, toward the share among real "
+            "training faces"
+        )
+    if cfg.get("init_from"):
+        text += f"; the run started from the weights of an earlier run (`{cfg['init_from']}`)"
     average = f"decay {cfg['ema_decay']}"
     if cfg["ema_warmup"]:
         average = f"decay min({cfg['ema_decay']}, (1+t)/(10+t)) at step t"
@@ -191,12 +211,35 @@ def _wrap_command(cmd: str, width: int = 100) -> str:
     return " \\\n".join(lines)
 
 
-def main(metrics_path: str, first_report: str, classifier_report: str, generator_report: str) -> None:
+KEEP_CLASSIFIER = "--keep-classifier"
+
+
+def classifier_from_card(card: str) -> dict[str, object]:
+    """The classifier's parts of a card the reports wrote: recipe, commands, run folder, data counts."""
+    recipe = re.search(r"^Classifier, .*?(?=\n\n)", card, re.S | re.M)
+    commands = re.findall(r"^ganbias train classifier .*?(?=\n(?!    ))", card, re.S | re.M)
+    clf_dir = re.search(r"^cp (\S+)/pretrained_classifier\.pth ", card, re.M)
+    counts = re.search(r"(\d+) train, (\d+) validation and", card.replace("\n  ", " "))
+    if not (recipe and commands and clf_dir and counts):
+        raise SystemExit(f"{KEEP_CLASSIFIER}: the current model card has no classifier recipe to keep")
+    return {
+        "clf_recipe": recipe.group(0), "clf_commands": "\n".join(commands), "clf_dir": clf_dir.group(1),
+        "report_args": KEEP_CLASSIFIER, "n_train": int(counts.group(1)), "n_val": int(counts.group(2)),
+    }
+
+
+def main(metrics_path: str, first_report: str, classifier_report: str, generator_report: str | None = None) -> None:
     """Fill the template with the evaluation metrics and the training reports, and write the card."""
     m = json.loads(Path(metrics_path).read_text())
-    first = json.loads(Path(first_report).read_text())
-    c = json.loads(Path(classifier_report).read_text())
-    g = json.loads(Path(generator_report).read_text())
+    if first_report == KEEP_CLASSIFIER:  # METRICS --keep-classifier GENERATOR_REPORT
+        g = json.loads(Path(classifier_report).read_text())
+        clf_values = classifier_from_card((WEIGHTS_DIR / "MODEL_CARD.md").read_text())
+    else:
+        first = json.loads(Path(first_report).read_text())
+        c = json.loads(Path(classifier_report).read_text())
+        g = json.loads(Path(str(generator_report)).read_text())
+        clf_values = {"n_train": c["n_train"], "n_val": c["n_val"],
+                      **classifier_recipe(first_report, first, classifier_report, c)}
     clf, gen = m["classifier"], m["generator"]
     rows = []
     for i, name in enumerate(ATTRIBUTE_NAMES):
@@ -211,17 +254,19 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
             skews.append(f"| {split} | {attr} | {r['overall']:.3f} | {r['Male']:.3f} | {r['not_Male']:.3f} |")
     checksums = shipped_checksums()
     values = {
-        "n_train": c["n_train"],
-        "n_val": c["n_val"],
+        **clf_values,
         "n_test": m["test_images"],
-        **classifier_recipe(first_report, first, classifier_report, c),
         "mean_acc": f"{clf['mean_accuracy']:.4f}",
         "mean_bal": f"{clf['mean_balanced_accuracy']:.4f}",
         "majority": f"{clf['majority_class_accuracy']:.4f}",
-        **generator_recipe(generator_report, g),
+        **generator_recipe(classifier_report if first_report == KEEP_CLASSIFIER else str(generator_report), g),
         "fd": f"{gen['frechet_distance_penultimate']:.3f}",
         "fd_real": f"{gen['frechet_distance_real_val_vs_test']:.3f}",
         "rate_gap": f"{gen['mean_abs_attribute_rate_gap']:.4f}",
+        "male_real": f"{gen['predicted_rate_real'][ATTRIBUTE_NAMES.index('Male')]:.3f}",
+        "male_generated": f"{gen['predicted_rate_generated'][ATTRIBUTE_NAMES.index('Male')]:.3f}",
+        "n_underdrawn": len(gen["underdrawn_attributes"]),
+        "underdrawn": f" ({', '.join(gen['underdrawn_attributes'])})" if gen["underdrawn_attributes"] else "",
         "n_generated": gen["n_generated"],
         "male_train": f"{m['data_skews_train_labels']['rate_Male']:.3f}",
         "male_test": f"{m['data_skews_test_labels']['rate_Male']:.3f}",
@@ -235,4 +280,6 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
 
 
 if __name__ == "__main__":
+    if len(sys.argv) not in (4, 5) or (len(sys.argv) == 4) != (sys.argv[2] == KEEP_CLASSIFIER):
+        raise SystemExit(__doc__)
     main(*sys.argv[1:5])

@@ -81,3 +81,34 @@ def test_the_card_says_where_each_stretch_of_a_resumed_run_ran():
     assert write_model_card.where_it_ran(report) == "cpu, 1 thread"  # the steps' own, not the exporting process's
     del report["history"][0]["threads"], report["history"][1]["threads"]  # records from before threads were kept
     assert write_model_card.where_it_ran(report) == "cpu, threads not recorded to step 200; then cpu, 1 thread"
+
+
+def test_an_attribute_matching_run_names_its_guide_and_where_it_started():
+    report = _generator_report(3000, attr_weight=50.0, attr_warmup=250, attr_target="critic",
+                               attr_guide="training_state/guides/guide_v6.pth", attr_sharpness=5.0,
+                               init_from="runs/generator_v5/generator_checkpoint.pt")
+    recipe = write_model_card.generator_recipe("runs/generator_v6/generator_report.json", report)
+    command = recipe["gen_command"].replace(" \\\n    ", " ")
+    for part in ("--attr-weight 50.0", "--attr-warmup 250", "--attr-target critic",
+                 "--attr-guide training_state/guides/guide_v6.pth", "--attr-sharpness 5.0",
+                 "--init-from runs/generator_v5/generator_checkpoint.pt"):
+        assert part in command, part
+    text = recipe["gen_recipe"].replace("\n", " ")
+    assert "frozen guide classifier (`training_state/guides/guide_v6.pth`)" in text
+    # Without matching, its other settings are not part of the command.
+    plain = write_model_card.generator_recipe("runs/g/generator_report.json", _generator_report(100, attr_warmup=5))
+    assert "--attr" not in plain["gen_command"] and "attribute-matching" not in plain["gen_recipe"]
+
+
+def test_keeping_the_classifier_carries_its_recipe_over_from_the_card():
+    card = (write_model_card.WEIGHTS_DIR / "MODEL_CARD.md").read_text()
+    kept = write_model_card.classifier_from_card(card)
+    assert kept["clf_recipe"].startswith("Classifier, ") and "\n\n" not in kept["clf_recipe"]
+    assert kept["clf_recipe"] in card and kept["clf_commands"].startswith("ganbias train classifier")
+    assert kept["n_train"] > kept["n_val"] > 0 and kept["report_args"] == "--keep-classifier"
+    try:
+        write_model_card.classifier_from_card("# a card with no recipe\n")
+    except SystemExit as error:
+        assert "no classifier recipe" in str(error)
+    else:
+        raise AssertionError("a card without a classifier recipe was accepted")
