@@ -44,11 +44,13 @@ check-bundle: $(STAMP)  ## the Gradescope bundle's setup.sh in a fresh venv, the
 train-classifier: $(STAMP)  ## train the classifier as shipped (CELEBA=folder); rerun to resume
 	$(BIN)/ganbias train classifier --data $(CELEBA) --out runs/classifier_long --epochs 24 --ema 0.999 --seed 2
 
-train-generator: $(STAMP)  ## train the generator, recipe v3 (CELEBA=folder, THREADS=2 on a quiet machine; docs/generator_training.md); rerun to resume
-	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator_v3 --carry training_state/generator_v3.pt \
-	    --threads $(THREADS) --steps 40000 --lr-gen 0.0001 --lr-critic 0.0004 --betas 0.0 0.9 \
+train-generator: $(STAMP)  ## the shipped generator's last run, v6 (CELEBA=folder, THREADS=2 on a quiet machine; docs/generator_training.md); rerun to resume
+	$(BIN)/ganbias train generator --data $(CELEBA) --out runs/generator_v6 --carry training_state/generator_v6.pt \
+	    --init-from training_state/generator_v5.pt --attr-weight 50 --attr-warmup 250 --attr-target critic \
+	    --attr-guide training_state/guides/guide_v6.pth --attr-sharpness 5 \
+	    --threads $(THREADS) --steps 20000 --lr-gen 0.0001 --lr-critic 0.0004 --betas 0.0 0.9 \
 	    --diffaug translation,cutout --mbstd-group 4 --ema-warmup --precision auto \
-	    --checkpoint-every 25 --sample-every 1000 --eval-every 500 --snapshot-every 2500
+	    --checkpoint-every 25 --sample-every 1000 --eval-every 250 --snapshot-every 500
 
 evaluate: $(STAMP)  ## measure the shipped weights on CelebA's test split
 	$(BIN)/ganbias evaluate --data $(CELEBA) --out runs/evaluation
