@@ -66,14 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from .grading import grade_batch
     from .sandbox import IsolationError, Limits, choose_isolation
 
-    try:
-        isolation = choose_isolation(args.isolation, trusted=args.trusted_submissions)
-    except IsolationError as err:
-        print(f"ganbias grade: {err}", file=sys.stderr)
-        return 2
-    if isolation.unprotected:
-        print(f"warning: isolation is {isolation.describe()}", file=sys.stderr)
-    if args.due or args.canvas:  # a wrong date or roster is said before grading, not after
+    if args.due or args.canvas:  # a wrong date or roster is said first, before grading
         from .lms import parse_time, read_roster
 
         try:
@@ -84,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as err:
             print(f"ganbias grade: {err}", file=sys.stderr)
             return 2
+    try:
+        isolation = choose_isolation(args.isolation, trusted=args.trusted_submissions)
+    except IsolationError as err:
+        print(f"ganbias grade: {err}", file=sys.stderr)
+        return 2
+    if isolation.unprotected:
+        print(f"warning: isolation is {isolation.describe()}", file=sys.stderr)
     limits = Limits(call_timeout_s=args.timeout, student_budget_s=args.budget, memory_bytes=args.memory_mb * 2**20)
     try:
         summary = grade_batch(args.submissions, args.out, jobs=args.jobs, force=args.force,

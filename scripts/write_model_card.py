@@ -168,7 +168,8 @@ def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
         adam = f"Adam (betas {b1}/{b2}; lr {cfg['lr_gen']} for the generator, {cfg['lr_critic']} for the critic)"
     text = (
         f"Generator: the course's DCGAN generator against a spectral-norm critic ({critic}) with {loss}; "
-        f"{adam}, batch {cfg['batch_size']}, {steps} steps, horizontal flips of the real faces"
+        f"{adam}, batch {cfg['batch_size']}, {steps} steps{' in this run' if cfg.get('init_from') else ''}, "
+        "horizontal flips of the real faces"
     )
     if cfg["diffaug"]:
         text += (
@@ -194,7 +195,9 @@ def generator_recipe(report_path: str, report: dict) -> dict[str, str]:
     )
     seconds = training_seconds(report["history"])
     if seconds:
-        text += f" About {seconds / 3600:.1f} hours of training ({where_it_ran(report)})."
+        hours = seconds / 3600
+        text += f" About {hours:.1f}" if hours >= 1 else f" About {hours:.2f}"
+        text += f" hours of training ({where_it_ran(report)})."
     recipe = textwrap.fill(text, width=78, break_on_hyphens=False)
     return {"gen_recipe": recipe, "gen_command": _wrap_command(cmd), "gen_dir": str(out)}
 

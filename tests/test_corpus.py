@@ -36,6 +36,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StudentGrade]:
 
 @pytest.mark.parametrize("entry", CORPUS, ids=[e.name for e in CORPUS])
 def test_corpus_answer_gets_fair_points(graded: dict[str, StudentGrade], entry) -> None:
+    if entry.kind == "delegating" and (why := sandbox.bubblewrap_works()) is not None:
+        pytest.skip(f"only bubblewrap hides the package's reference code from a delegating answer: {why}")
     grade = graded[student_id(entry)]
     got = {f.name: f.points for f in grade.functions}
     assert got == expected_points(entry), f"{entry.note}\n{feedback_text(grade)}"

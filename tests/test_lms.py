@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from autograder_support import save, set_source, solution
+from autograder_support import save, set_source, solution, trusted_flag
 
 from autograder.grading import FunctionGrade, StudentGrade, feedback_text, file_id, write_csv
 from autograder.lms import (
@@ -151,9 +151,11 @@ def test_ganbias_grade_with_due_date_and_canvas(tmp_path: Path) -> None:
     (submitted / "ada" / "ganbias" / "timestamp.txt").write_text("2026-12-01 12:00:00.000000 UTC")
     (tmp_path / "roster.csv").write_text(ROSTER)
     out = tmp_path / "grades"
+    # These two answers are the course's own; where this machine cannot isolate code, trust them.
+    trusted = trusted_flag()
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
                            "--no-progress", "--due", DUE, "--late-penalty", "25", "--canvas",
-                           str(tmp_path / "roster.csv"), "--canvas-assignment", "GAN bias (4242)"],
+                           str(tmp_path / "roster.csv"), "--canvas-assignment", "GAN bias (4242)", *trusted],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {r["student"]: r for r in read_csv(out / "grades.csv")}

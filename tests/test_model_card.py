@@ -95,6 +95,7 @@ def test_an_attribute_matching_run_names_its_guide_and_where_it_started():
         assert part in command, part
     text = recipe["gen_recipe"].replace("\n", " ")
     assert "frozen guide classifier (`training_state/guides/guide_v6.pth`)" in text
+    assert "3000 steps in this run" in text  # a run that started from another's weights says so
     # Without matching, its other settings are not part of the command.
     plain = write_model_card.generator_recipe("runs/g/generator_report.json", _generator_report(100, attr_warmup=5))
     assert "--attr" not in plain["gen_command"] and "attribute-matching" not in plain["gen_recipe"]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder_support import save, set_source, solution
+from autograder_support import save, set_source, solution, trusted_flag
 
 from autograder.similarity import (
     Answer,
@@ -134,7 +134,8 @@ def test_ganbias_grade_similarity_keeps_grades(tmp_path: Path) -> None:
         save(nb, submitted / student / f"{NOTEBOOK}.ipynb")
     out = tmp_path / "grades"
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
-                           "--no-progress", "--similarity"], capture_output=True, text=True, timeout=600)
+                           "--no-progress", "--similarity", *trusted_flag()], capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "similarity:" in proc.stdout and (out / "similarity.html").is_file()
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}

@@ -27,5 +27,9 @@ def test_widget_view_builds_and_redraws_without_waiting(tiny_models) -> None:
     gen, classifier = tiny_models
     box = steering_view(gen, classifier, "Smiling", 1, 1)
     controls = box.children[0].children
-    controls[2].value = 2  # moving the slider redraws at once
+    picture = box.children[1]
+    assert [o["output_type"] for o in picture.outputs] == ["display_data"]
+    first = picture.outputs[0]["data"]["image/png"]
+    controls[2].value = 2  # moving the slider redraws at once, in place
     assert controls[0].value == "Smiling"
+    assert len(picture.outputs) == 1 and picture.outputs[0]["data"]["image/png"] != first
