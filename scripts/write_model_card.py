@@ -231,16 +231,20 @@ def classifier_from_card(card: str) -> dict[str, object]:
     }
 
 
-def main(metrics_path: str, first_report: str, classifier_report: str, generator_report: str | None = None) -> None:
-    """Fill the template with the evaluation metrics and the training reports, and write the card."""
+def main(metrics_path: str, *reports: str) -> None:
+    """Fill the template with the evaluation metrics and the training reports, and write the card.
+
+    ``reports``: FIRST_CLASSIFIER_REPORT CLASSIFIER_REPORT GENERATOR_REPORT, or --keep-classifier GENERATOR_REPORT.
+    """
     m = json.loads(Path(metrics_path).read_text())
-    if first_report == KEEP_CLASSIFIER:  # METRICS --keep-classifier GENERATOR_REPORT
-        g = json.loads(Path(classifier_report).read_text())
+    generator_report = reports[-1]
+    g = json.loads(Path(generator_report).read_text())
+    if reports[0] == KEEP_CLASSIFIER:
         clf_values = classifier_from_card((WEIGHTS_DIR / "MODEL_CARD.md").read_text())
     else:
+        first_report, classifier_report = reports[:2]
         first = json.loads(Path(first_report).read_text())
         c = json.loads(Path(classifier_report).read_text())
-        g = json.loads(Path(str(generator_report)).read_text())
         clf_values = {"n_train": c["n_train"], "n_val": c["n_val"],
                       **classifier_recipe(first_report, first, classifier_report, c)}
     clf, gen = m["classifier"], m["generator"]
@@ -262,7 +266,7 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
         "mean_acc": f"{clf['mean_accuracy']:.4f}",
         "mean_bal": f"{clf['mean_balanced_accuracy']:.4f}",
         "majority": f"{clf['majority_class_accuracy']:.4f}",
-        **generator_recipe(classifier_report if first_report == KEEP_CLASSIFIER else str(generator_report), g),
+        **generator_recipe(generator_report, g),
         "fd": f"{gen['frechet_distance_penultimate']:.3f}",
         "fd_real": f"{gen['frechet_distance_real_val_vs_test']:.3f}",
         "rate_gap": f"{gen['mean_abs_attribute_rate_gap']:.4f}",
@@ -285,4 +289,4 @@ def main(metrics_path: str, first_report: str, classifier_report: str, generator
 if __name__ == "__main__":
     if len(sys.argv) not in (4, 5) or (len(sys.argv) == 4) != (sys.argv[2] == KEEP_CLASSIFIER):
         raise SystemExit(__doc__)
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:])

@@ -157,3 +157,11 @@ def why_no_isolation() -> str | None:
     except sandbox.IsolationError as error:
         return str(error)
     return None
+
+
+def why_delegating_answers_cannot_be_caught() -> str | None:
+    """Why a delegating answer would pass here (no bubblewrap hides the package's reference code), or None."""
+    why = sandbox.bubblewrap_works()
+    if why is None:
+        return None
+    return f"only bubblewrap hides the package's reference code from a delegating answer: {why}"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from agreement_support import run_agreement
+from autograder_support import why_delegating_answers_cannot_be_caught
 from corpus_support import load_corpus
 
-from autograder import sandbox
 from autograder.items import graded_notebooks, item_named
 
 
@@ -29,8 +29,8 @@ def sample() -> list:
 
 
 def test_nbgrader_and_ganbias_grade_agree_per_function(tmp_path: Path) -> None:
-    if (why := sandbox.bubblewrap_works()) is not None:  # the sample's delegating answers need it
-        pytest.skip(f"only bubblewrap hides the package's reference code from a delegating answer: {why}")
+    if why := why_delegating_answers_cannot_be_caught():  # the sample is built on delegating answers
+        pytest.skip(why)
     entries = sample()
     assert {item_named(e.function).notebook for e in entries} == set(graded_notebooks())
     report = run_agreement(entries, tmp_path)

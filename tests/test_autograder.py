@@ -28,6 +28,7 @@ from autograder_support import (
     solution,
     source,
     strip_metadata,
+    trusted_flag,
 )
 
 from autograder import sandbox
@@ -426,7 +427,7 @@ def test_cli_grade_and_pytest_report(tmp_path: Path, capsys: pytest.CaptureFixtu
 
     nb = "04_fairness"
     path = save(solution(nb), tmp_path / "zoe" / f"{nb}.ipynb")
-    trusted = [] if sandbox.bubblewrap_works() is None else ["--trusted-submissions"]
+    trusted = trusted_flag()
     assert main(["grade", str(path), "--out", str(tmp_path / "out"), "--no-progress", "--gradescope", *trusted]) == 0
     out = capsys.readouterr().out
     assert "1 students" in out and "isolation: " in out and "zoe" in (tmp_path / "out" / "grades.csv").read_text()

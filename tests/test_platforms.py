@@ -29,8 +29,9 @@ from autograder.platforms import (
 
 #: The bundles grade untrusted code, so they refuse a machine that cannot isolate it (their setup installs
 #: bubblewrap); the tests that run them skip there and say why.
-needs_isolation = pytest.mark.skipif(why_no_isolation() is not None,
-                                     reason=f"the platform bundles refuse to grade here: {why_no_isolation()}")
+WHY_NO_ISOLATION = why_no_isolation()
+needs_isolation = pytest.mark.skipif(WHY_NO_ISOLATION is not None,
+                                     reason=f"the platform bundles refuse to grade here: {WHY_NO_ISOLATION}")
 NOTEBOOK = "04_fairness"
 FUNCTIONS = [item.name for item in items_of(NOTEBOOK)]
 VISIBILITY = ["hidden", "after_due_date", "after_published", "visible"]
