@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ganbias_helpers.checks.core import Case
+
 from . import sandbox
-from .checks import Case
 from .items import (
     ASSIGNMENT,
     all_items,
