@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         from .export import run as run_export
 
         return run_export(args)
+    for stream in (sys.stdout, sys.stderr):  # a student id that is not valid UTF-8 is printed escaped, never raises
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     from .grading import grade_batch
     from .sandbox import IsolationError, Limits, choose_isolation
 
