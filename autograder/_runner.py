@@ -133,14 +133,20 @@ def fresh_models(models: dict[str, Any], args: list[Any]) -> list[Any]:
 # ---------------------------------------------------------------- inside the sandbox
 
 
-def _read_request() -> dict[str, Any]:
+def _read_exactly(fd: int, n: int) -> bytes:
     data = bytearray()
-    while True:
-        chunk = os.read(0, 1 << 20)
+    while len(data) < n:
+        chunk = os.read(fd, min(n - len(data), 1 << 20))
         if not chunk:
-            break
+            raise EOFError("the request ended early")
         data += chunk
-    return codec.decode(bytes(data), max_str=1 << 22, max_header=1 << 30, max_values=1 << 40)
+    return bytes(data)
+
+
+def _read_request(fd: int = 0) -> dict[str, Any]:
+    """One framed part of the grader's request (the second part, the hidden calls, comes after the visible ones)."""
+    size = int.from_bytes(_read_exactly(fd, 8), "little")
+    return codec.decode(_read_exactly(fd, size), max_str=1 << 22, max_header=1 << 30, max_values=1 << 40)
 
 
 def _limit(request: dict[str, Any]) -> None:
@@ -275,6 +281,7 @@ def main() -> None:
         models["gen"], models["classifier"] = load_pretrained(device="cpu")
     helpers = reference_helpers(request.get("helpers", {}))
     _preimport(request["programs"])
+    request_fd = os.dup(0)  # the grader sends the hidden calls on it once the visible ones have returned
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -295,7 +302,13 @@ def main() -> None:
         namespaces[notebook] = ns
         _send({"kind": "loaded", "notebook": notebook, "errors": errors, "output": capture.take()})
 
-    for call in request["calls"]:
+    calls = list(request["calls"])
+    more = bool(request.get("more"))
+    while calls or more:
+        if not calls:
+            calls, more = list(_read_request(request_fd)["calls"]), False
+            continue
+        call = calls.pop(0)
         fn = namespaces.get(call["notebook"], {}).get(call["function"])
         if not callable(fn):
             _send({"kind": "result", "id": call["id"], "ok": False,

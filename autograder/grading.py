@@ -340,7 +340,7 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
                     watch = tuple(case.unchanged) + (tuple(j for j, a in enumerate(case.args) if isinstance(
                         a, sandbox.codec.ModelRef)) if case.models_untouched else ())
                     call = Call(f"{item.name}#{i}", notebook, item.name, case.args, case.kwargs, case.return_args,
-                                watch)
+                                watch, hidden=not case.visible)
                     stages[bool(item.depends)].append((call, case))
     units = {nb: [(u.label, u.source) for u in p.units] for nb, p in programs.items() if nb in scope}
     cases = {call.id: case for pairs in stages for call, case in pairs}

@@ -104,6 +104,8 @@ class Call:
         return_args: Also send back the arguments after the call (in-place changes, model gradients).
         watch: Positions of arguments (arrays, tensors, models) whose change the grader checks itself: they
             are handed to the function in memory shared with the grader, which reads them back after the call.
+        hidden: A hidden check: its inputs reach the child only once every visible call has returned (so
+            nothing the child says before then can hold them), and the grader shows none of its text.
     """
 
     id: str
@@ -113,6 +115,7 @@ class Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
     return_args: bool = False
     watch: tuple[int, ...] = ()
+    hidden: bool = False
 
 
 @dataclass
@@ -412,9 +415,7 @@ class _Child:
         self.watch_fd = -1
         if watch:  # memory shared with the child for the watched arguments (see Call.watch)
             self.watch_fd = os.memfd_create("ganbias-watch", 0)
-            view, done = memoryview(watch), 0
-            while done < len(watch):
-                done += os.pwrite(self.watch_fd, view[done:], done)
+            self.put(0, watch)
         read_fd, write_fd = os.pipe()
         uid = run_uid()
         argv, env, extra = world.command(write_fd, self.watch_fd, limits, uid)
@@ -443,13 +444,32 @@ class _Child:
         os.set_blocking(self.fd, False)
         self.buffer = bytearray()
         self.eof = False
-        self.writer = threading.Thread(target=self._feed, args=(request,), daemon=True)
+        self.later: list[bytes] = []
+        self.on_visible_done: Any = None
+        self.later_ready = threading.Event()
+        self.writer = threading.Thread(target=self._feed, args=(codec.frame(request),), daemon=True)
         self.writer.start()
+
+    def put(self, offset: int, data: bytes) -> None:
+        """Write ``data`` into the shared memory at ``offset``."""
+        view, done = memoryview(data), 0
+        while done < len(data):
+            done += os.pwrite(self.watch_fd, view[done:], offset + done)
+
+    def send_later(self, payload: bytes | None) -> None:
+        """Send the request's second part (the hidden calls), or close the request with none."""
+        if payload is not None:
+            self.later.append(codec.frame(payload))
+        self.later_ready.set()
 
     def _feed(self, payload: bytes) -> None:
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(payload)
+            self.proc.stdin.flush()
+            self.later_ready.wait()
+            for part in self.later:
+                self.proc.stdin.write(part)
             self.proc.stdin.close()
         except (BrokenPipeError, OSError, ValueError):
             pass
@@ -518,6 +538,7 @@ class _Child:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self.later_ready.set()
         os.close(self.fd)
         if self.watch_fd >= 0:
             os.close(self.watch_fd)
@@ -622,19 +643,41 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 report.results[call.id] = CallResult("skipped", error=why)
             break
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
+        pending = [c for c in pending if not c.hidden] + [c for c in pending if c.hidden]
+        hidden = [c for c in pending if c.hidden]
         watch, layout = _watch_layout(pending)
+        hidden_watch = []  # the hidden calls' watched inputs: written to the shared memory with their calls
+        for c in hidden:
+            for entry in layout.get(c.id, []):
+                start, end = entry["offset"], entry["offset"] + entry["nbytes"]
+                hidden_watch.append((start, watch[start:end]))
+        if hidden_watch:
+            watch = bytearray(watch)
+            for start, data in hidden_watch:
+                watch[start:start + len(data)] = bytes(len(data))
+
+        def encoded(calls: list[Call], layout: dict[str, list[dict[str, Any]]] = layout) -> list[dict[str, Any]]:
+            return [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
+                     "kwargs": dict(c.kwargs), "return_args": c.return_args,
+                     "watch": [{k: v for k, v in e.items() if k != "digest"} for e in layout.get(c.id, [])]}
+                    for c in calls]
+
         request = {
             "programs": {nb: [u for u in programs[nb] if u[0] not in skipped_cells.get(nb, set())]
                          for nb in wanted},
-            "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
-                       "kwargs": dict(c.kwargs), "return_args": c.return_args,
-                       "watch": [{k: v for k, v in e.items() if k != "digest"} for e in layout.get(c.id, [])]}
-                      for c in pending],
+            "calls": encoded([c for c in pending if not c.hidden]), "more": bool(hidden),
             "needs_models": needs_models, "helpers": helpers or {}, "replace": replace or {},
             "cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
         }
-        child = _Child(world, codec.encode(request, max_str=1 << 22), limits, watch)
+        child = _Child(world, codec.encode(request, max_str=1 << 22), limits, bytes(watch))
         del watch
+
+        def send_hidden(child: _Child = child, hidden: list[Call] = hidden, writes: list = hidden_watch) -> None:
+            for start, data in writes:
+                child.put(start, data)
+            child.send_later(codec.encode({"calls": encoded(hidden)}, max_str=1 << 22))
+
+        child.on_visible_done = send_hidden if hidden else None
         runs += 1
         report.runs += 1
         try:
@@ -697,6 +740,9 @@ def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Lim
     by_id = {c.id: c for c in pending}
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while pending:
+        if pending[0].hidden and child.on_visible_done is not None:  # every visible call has returned
+            child.on_visible_done()
+            child.on_visible_done = None
         msg = child.next_message(call_deadline)
         if isinstance(msg, dict):
             kind, call_id = msg.get("kind"), msg.get("id")
