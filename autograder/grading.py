@@ -53,7 +53,7 @@ RESULT_VERSION = 2
 #: A student's status in grades.csv.
 STATUSES = ("graded", "timed_out", "crashed", "refused", "grader_error")
 #: Notebooks read per submission (the course has six; the rest are listed as problems, unread).
-MAX_NOTEBOOKS = 12
+MAX_NOTEBOOKS = 8
 #: Files and folders looked at in one student's folder (a folder of a million files is not walked whole).
 MAX_ENTRIES = 10_000
 

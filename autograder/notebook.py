@@ -24,9 +24,9 @@ MAX_NOTEBOOK_BYTES = 25 * 2**20
 #: Code cells beyond this count are ignored (a notebook is a few dozen cells).
 MAX_CODE_CELLS = 2000
 #: A code cell longer than this is not parsed.
-MAX_CELL_CHARS = 200_000
-#: Code parsed per notebook, all cells together (a course notebook has well under 100,000 characters of code).
-MAX_CODE_CHARS = 2_000_000
+MAX_CELL_CHARS = 100_000
+#: Code parsed per notebook, all cells together (a whole course notebook is under 50,000 characters).
+MAX_CODE_CHARS = 300_000
 
 _MAGIC = re.compile(r"^(\s*)([%!?]|\w+\s*=\s*!)")
 
