@@ -366,8 +366,11 @@ class World:
             for source, dest in binds:
                 argv += ["--ro-bind", source, dest]
             for hidden in self._grader_packages():
-                argv += ["--size", "4096"] if "--size" in _bwrap_options() else []
-                argv += ["--tmpfs", hidden]
+                argv += [*(["--size", "4096"] if "--size" in _bwrap_options() else []), "--tmpfs", hidden,
+                         "--remount-ro", hidden]
+            # Only the sized /tmp stays writable: in a user namespace the student owns the sandbox's root and /dev
+            # (tmpfs of no size, which would hold as much as the machine's memory).
+            argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
             runner = "/opt/ganbias-runner/_runner.py"
             if os.geteuid() == 0:  # the student's code as a user of its own, not as a capability-less root
                 argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
