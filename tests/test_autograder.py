@@ -200,6 +200,61 @@ def test_codec_round_trip_refusals_and_bounds() -> None:
         decode(len(bomb).to_bytes(4, "little") + bomb + header + blob[-head["sizes"][0]:])
 
 
+def test_a_frame_is_bounded_before_its_json_is_parsed() -> None:
+    """A header of millions of tiny values is refused from its raw bytes (json.loads would build gigabytes)."""
+    from autograder.codec import MAX_HEADER_BYTES, MAX_JSON_VALUES
+
+    header = b"[" + b"{}," * (MAX_JSON_VALUES + 1) + b"{}]"
+    head = json.dumps({"h": len(header), "sizes": []}).encode()
+    with pytest.raises(DecodeError, match="too many values"):
+        decode(len(head).to_bytes(4, "little") + head + header)
+    big = json.dumps({"v": {"t": "str", "v": "x" * (MAX_HEADER_BYTES + 1)}}).encode()
+    head = json.dumps({"h": len(big), "sizes": []}).encode()
+    with pytest.raises(DecodeError, match="over the"):
+        decode(len(head).to_bytes(4, "little") + head + big)
+
+
+def test_a_notebook_of_tiny_statements_is_capped(tmp_path: Path) -> None:
+    """Code past the per-notebook cap is skipped and said so (its syntax trees would take gigabytes)."""
+    from autograder.notebook import MAX_CELL_CHARS, MAX_CODE_CHARS
+
+    nb = solution(COV)
+    cells = MAX_CODE_CHARS // MAX_CELL_CHARS + 2
+    nb["cells"] += [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "a=1\n" * (MAX_CELL_CHARS // 4)}
+                    for _ in range(cells)]
+    program = build_program(read_notebook(save(nb, tmp_path / f"{COV}.ipynb")), COV)
+    assert any("characters of code" in note for note in program.notes), program.notes
+    assert sum(len(u.source) for u in program.units) <= MAX_CODE_CHARS
+    assert not program.missing, program.missing
+
+
+def test_text_and_csv_cells_can_always_be_written(tmp_path: Path) -> None:
+    """Lone surrogates are escaped, never raised; a CSV cell that starts like a formula gets a quote."""
+    from autograder.grading import csv_cell, write_atomic, write_csv_rows
+
+    write_atomic(tmp_path / "f.txt", "printed: \udcff\ud800")
+    assert (tmp_path / "f.txt").read_text(encoding="utf-8") == "printed: \\udcff\\ud800"
+    cells = ["=HYPERLINK(1)", "+1+1", "-x", "@SUM(1)", "\tx", "\rx", "-1", "+2.5", "-inf", "1e-3", "plain", "\udcff"]
+    assert [csv_cell(c) for c in cells] == ["'=HYPERLINK(1)", "'+1+1", "'-x", "'@SUM(1)", "'\tx", "'\rx", "-1", "+2.5",
+                                            "-inf", "1e-3", "plain", "\\udcff"]
+    write_csv_rows(tmp_path / "g.csv", ["a", "=b"], [["=c", "\udcff"]])
+    assert (tmp_path / "g.csv").read_bytes() == b"a,'=b\r\n'=c,\\udcff\r\n"
+
+
+def test_a_huge_file_is_fingerprinted_unread(tmp_path: Path) -> None:
+    """A sparse terabyte notebook is looked at, not read, by the resume fingerprint."""
+    from autograder.grading import fingerprint
+
+    huge = tmp_path / "huge.ipynb"
+    with open(huge, "wb") as f:
+        f.truncate(2**40)
+    started = time.monotonic()
+    first = fingerprint([huge])
+    assert time.monotonic() - started < 5
+    os.utime(huge, ns=(0, 0))
+    assert fingerprint([huge]) != first  # a changed file still changes it
+
+
 # ------------------------------------------------------------------ the sandbox's limits
 
 
