@@ -56,6 +56,8 @@ STATUSES = ("graded", "timed_out", "crashed", "refused", "grader_error")
 MAX_NOTEBOOKS = 8
 #: Files and folders looked at in one student's folder (a folder of a million files is not walked whole).
 MAX_ENTRIES = 10_000
+#: Folders looked into below a student's folder (nbgrader's layout needs one: ``<student>/ganbias/``).
+MAX_DEPTH = 6
 
 
 @dataclass
@@ -168,30 +170,43 @@ def _student_of_file(path: Path) -> str:
 def _notebooks_in(folder: Path, problems: list[str]) -> list[Path]:
     """Notebook files under ``folder``, never following a symbolic link (each one is reported).
 
-    At most :data:`MAX_NOTEBOOKS` are kept (the course's own names first) and :data:`MAX_ENTRIES` entries looked at.
+    At most :data:`MAX_NOTEBOOKS` are kept (the course's own names first), :data:`MAX_ENTRIES` entries looked
+    at and :data:`MAX_DEPTH` folders down (a folder nested a thousand deep is reported, not walked).
     """
-    found = []
+    found: list[Path] = []
     seen = 0
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        seen += len(dirs) + len(files)
-        if seen > MAX_ENTRIES:
-            problems.append(f"more than {MAX_ENTRIES} files and folders: the rest were not looked at")
-            break
-        for name in list(dirs):
-            if os.path.islink(os.path.join(root, name)):
-                problems.append(f"{os.path.relpath(os.path.join(root, name), folder)} is a symbolic link: "
-                                "not followed")
-                dirs.remove(name)
-            elif name == ".ipynb_checkpoints" or name.startswith("."):
-                dirs.remove(name)
-        for name in files:
-            if not name.endswith(".ipynb"):
-                continue
-            path = Path(root) / name
-            if path.is_symlink():
-                problems.append(f"{path.relative_to(folder)} is a symbolic link: not followed, not graded")
-            else:
-                found.append(path)
+    stack = [(str(folder), 0)]
+    while stack:
+        current, depth = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_ENTRIES:
+                        problems.append(f"more than {MAX_ENTRIES} files and folders: the rest were not looked at")
+                        return _kept_notebooks(found, problems)
+                    rel = os.path.relpath(entry.path, folder)
+                    if entry.is_symlink():
+                        if entry.is_dir():
+                            problems.append(f"{rel} is a symbolic link: not followed")
+                        elif entry.name.endswith(".ipynb"):
+                            problems.append(f"{rel} is a symbolic link: not followed, not graded")
+                    elif entry.is_dir(follow_symlinks=False):
+                        if entry.name.startswith("."):  # .ipynb_checkpoints and other hidden folders
+                            continue
+                        if depth + 1 > MAX_DEPTH:
+                            problems.append(f"{rel} is more than {MAX_DEPTH} folders down: not looked into")
+                        else:
+                            stack.append((entry.path, depth + 1))
+                    elif entry.name.endswith(".ipynb"):
+                        found.append(Path(entry.path))
+        except OSError as err:
+            problems.append(f"{os.path.relpath(current, folder)} could not be read ({err.strerror})")
+    return _kept_notebooks(found, problems)
+
+
+def _kept_notebooks(found: list[Path], problems: list[str]) -> list[Path]:
+    """The notebooks graded of those found: at most :data:`MAX_NOTEBOOKS`, the course's own names first."""
     found.sort(key=lambda p: (not (notebooks_named_in(p.name) or is_ungraded_notebook(p.name)), p))
     if len(found) > MAX_NOTEBOOKS:
         problems.append(f"{len(found)} notebooks: only {MAX_NOTEBOOKS} are read (the course's own names first); "

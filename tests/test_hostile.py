@@ -670,8 +670,8 @@ def test_no_process_outlives_its_student(sandbox_batch: Batch) -> None:
 # ------------------------------------------------------------------ 8. the grader around the sandbox (issue 25)
 
 
-#: The robustness attacks: (id, function attacked, notebook).
-ROBUSTNESS_ATTACKS = ["stop_surrogate_print", "stop_undecodable_name", "stop_import_starts_program",
+#: The attacks on the grader around the sandbox (issue 25, and the new ones found trying them again).
+ROBUSTNESS_ATTACKS = ["stop_surrogate_print", "stop_undecodable_name", "stop_import_starts_program", "stop_deep_folders",
                       "stop_forged_frame_memory", "stop_large_results", "stop_syntax_trees", "stop_sparse_timestamp",
                       "stop_tmpfs_fill", "stop_sparse_notebook", "stop_many_notebooks", "forge_inplace_report",
                       "forge_weights_report", "leak_hidden_inputs", "late_subfolder_timestamp", "keyring_channel",
@@ -711,6 +711,17 @@ def robustness_batch(tmp_path_factory: pytest.TempPathFactory, weights_backup: d
         yield Batch(w, run, chosen, {a.student for a in chosen.values()} | {VICTIM, FORMULA_ID})
     finally:
         clean_up(w, weights_backup)
+        _remove_nested(w.subs / "aaa-stop_deep_folders" / "deep")
+
+
+def _remove_nested(top: Path) -> None:
+    """Remove a chain of folders deeper than shutil.rmtree's recursion allows, from the bottom up."""
+    deepest = top
+    while deepest.is_dir() and (deeper := next((p for p in deepest.iterdir() if p.is_dir()), None)) is not None:
+        deepest = deeper
+    while deepest != top.parent and deepest.is_dir():
+        deepest.rmdir()
+        deepest = deepest.parent
 
 
 def assert_robust(batch: Batch, attack_id: str) -> Attack:
@@ -721,7 +732,8 @@ def assert_robust(batch: Batch, attack_id: str) -> Attack:
     return attack
 
 
-@pytest.mark.parametrize("attack", ["stop_surrogate_print", "stop_undecodable_name", "stop_import_starts_program"])
+@pytest.mark.parametrize("attack", ["stop_surrogate_print", "stop_undecodable_name", "stop_import_starts_program",
+                                    "stop_deep_folders"])
 def test_the_batch_always_finishes(robustness_batch: Batch, attack: str) -> None:
     """A student's text, file names and imports never stop the batch nor make the student a grader error."""
     assert_robust(robustness_batch, attack)
