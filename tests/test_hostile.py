@@ -673,9 +673,9 @@ def test_no_process_outlives_its_student(sandbox_batch: Batch) -> None:
 #: The attacks on the grader around the sandbox (issue 25, and the new ones found trying them again).
 ROBUSTNESS_ATTACKS = ["stop_surrogate_print", "stop_undecodable_name", "stop_import_starts_program",
                       "stop_deep_folders", "stop_forged_frame_memory", "stop_large_results", "stop_syntax_trees",
-                      "stop_sparse_timestamp", "stop_tmpfs_fill", "stop_sparse_notebook", "stop_many_notebooks", "forge_inplace_report",
-                      "forge_weights_report", "leak_hidden_inputs", "late_subfolder_timestamp", "keyring_channel",
-                      "csv_formula_name"]
+                      "stop_sparse_timestamp", "stop_tmpfs_fill", "stop_sparse_notebook", "stop_many_notebooks",
+                      "forge_inplace_report", "forge_weights_report", "leak_hidden_inputs", "late_subfolder_timestamp",
+                      "keyring_channel", "csv_formula_name"]
 DUE = "2026-12-01T23:59"
 #: A student whose id is a formula (a folder named so); their notebook is the full solution.
 FORMULA_ID = "=1+1"
