@@ -271,7 +271,8 @@ def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolatio
         if closed is None:
             return Isolation("user", ("the network", "files readable by every user (keep submissions and "
                                       "solutions unreadable to 'nobody')",
-                                      "the package's reference code, loaded by file path"))
+                                      "the package's reference code, loaded by file path",
+                                      "disk space: its private folder has no size (each file has one)"))
         user_problem = (f"the user 'nobody' cannot run this Python ({sys.executable}): {closed} is closed to "
                         "other users, so install bubblewrap, or grade with a Python installed where every user can "
                         "read it (for example /usr/bin/python3)")
