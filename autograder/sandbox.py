@@ -415,11 +415,14 @@ class World:
 class _Child:
     """One sandboxed runner: request in on its stdin, results out on a private pipe."""
 
-    def __init__(self, world: World, request: bytes, limits: Limits | None = None, watch: bytes = b"") -> None:
+    def __init__(self, world: World, request: bytes, limits: Limits | None = None,
+                 watch: list[tuple[int, bytes]] | None = None, watch_size: int = 0) -> None:
         self.watch_fd = -1
-        if watch:  # memory shared with the child for the watched arguments (see Call.watch)
+        if watch_size:  # memory shared with the child for the watched arguments (see Call.watch)
             self.watch_fd = os.memfd_create("ganbias-watch", 0)
-            self.put(0, watch)
+            os.ftruncate(self.watch_fd, watch_size)
+            for offset, data in watch or []:
+                self.put(offset, data)
         read_fd, write_fd = os.pipe()
         uid = run_uid()
         argv, env, extra = world.command(write_fd, self.watch_fd, limits, uid)
@@ -564,14 +567,16 @@ def _model_bytes(which: str) -> bytes:
     return b"".join(p.detach().contiguous().numpy().tobytes() for p in model.parameters())
 
 
-def _watch_layout(calls: list[Call]) -> tuple[bytes, dict[str, list[dict[str, Any]]]]:
-    """The shared memory for the calls' watched arguments, and per call where each one lies (with its digest).
+def _watch_layout(calls: list[Call]) -> tuple[list[tuple[int, bytes]], dict[str, list[dict[str, Any]]]]:
+    """The shared memory's parts ``(offset, bytes)`` for the calls' watched arguments, and where each one lies.
+
+    Per call, an entry per watched argument: its position, kind, offset, size and sha256 digest.
 
     The child builds each watched argument on this memory (a model's parameters, an array's or a tensor's
     data) and hands it to the function; after the call the grader reads the bytes back itself and compares
     their digest with the one taken here. What the child says about its arguments is not used.
     """
-    parts: list[bytes] = []
+    parts: list[tuple[int, bytes]] = []
     layout: dict[str, list[dict[str, Any]]] = {}
     offset = 0
     torch = sys.modules.get("torch")
@@ -593,10 +598,10 @@ def _watch_layout(calls: list[Call]) -> tuple[bytes, dict[str, list[dict[str, An
             else:
                 continue
             entry.update(offset=offset, nbytes=len(data), digest=hashlib.sha256(data).digest())
-            parts.append(data)
+            parts.append((offset, data))
             offset += len(data)
             layout.setdefault(call.id, []).append(entry)
-    return b"".join(parts), layout
+    return parts, layout
 
 
 def _changed(fd: int, entries: list[dict[str, Any]]) -> tuple[int, ...]:
@@ -649,16 +654,9 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
         pending = [c for c in pending if not c.hidden] + [c for c in pending if c.hidden]
         hidden = [c for c in pending if c.hidden]
-        watch, layout = _watch_layout(pending)
-        hidden_watch = []  # the hidden calls' watched inputs: written to the shared memory with their calls
-        for c in hidden:
-            for entry in layout.get(c.id, []):
-                start, end = entry["offset"], entry["offset"] + entry["nbytes"]
-                hidden_watch.append((start, watch[start:end]))
-        if hidden_watch:
-            watch = bytearray(watch)
-            for start, data in hidden_watch:
-                watch[start:start + len(data)] = bytes(len(data))
+        parts, layout = _watch_layout(pending)
+        secret = {e["offset"] for c in hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
+        hidden_watch = [(at, data) for at, data in parts if at in secret]  # written when their calls are sent
 
         def encoded(calls: list[Call], layout: dict[str, list[dict[str, Any]]] = layout) -> list[dict[str, Any]]:
             return [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
@@ -673,8 +671,9 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
             "needs_models": needs_models, "helpers": helpers or {}, "replace": replace or {},
             "cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
         }
-        child = _Child(world, codec.encode(request, max_str=1 << 22), limits, bytes(watch))
-        del watch
+        child = _Child(world, codec.encode(request, max_str=1 << 22), limits,
+                       [(at, data) for at, data in parts if at not in secret], sum(len(d) for _, d in parts))
+        del parts
 
         def send_hidden(child: _Child = child, hidden: list[Call] = hidden, writes: list = hidden_watch) -> None:
             for start, data in writes:

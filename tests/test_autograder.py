@@ -32,6 +32,7 @@ from autograder_support import (
 )
 
 from autograder import sandbox
+from autograder.checks import CheckFailed
 from autograder.codec import DecodeError, ModelRef, Opaque, decode, encode
 from autograder.grading import (
     StudentGrade,
@@ -336,6 +337,49 @@ def get_top_magnitude_indices(values):
     case = cases_of("get_top_magnitude_indices")[0]
     report = _run(world, src, [Call("liar", COV, "get_top_magnitude_indices", case.args)])
     assert case.judge(report.results["liar"]) == "the result should be a numpy array of indices, got Liar"
+
+
+def test_in_place_changes_are_read_back_by_the_grader(world: World) -> None:
+    """A watched argument lives in memory the grader reads back: a change is found whatever the child reports, and
+    a hidden call's input reaches the child only with its call (the visible calls saw none of it)."""
+    src = """
+import copy, sys
+import numpy as np
+SEEN = []
+runner = sys.modules["__main__"]
+original = runner.perform_call
+def perform_call(f, args, kwargs, return_args):  # reports the arguments as they came in
+    before = [copy.deepcopy(a) for a in args]
+    message = original(f, args, kwargs, return_args)
+    message["args_after"] = before
+    return message
+runner.perform_call = perform_call
+def remove_from_list(indices, index_to_remove):
+    kept = indices[indices != index_to_remove].copy()
+    if index_to_remove == 2:
+        indices[...] = -7
+    return kept
+def get_top_magnitude_indices(values):
+    frame, seen = sys._getframe(), []
+    while frame is not None:
+        seen += [repr(v) for v in frame.f_locals.values()]
+        frame = frame.f_back
+    hidden, visible = "changes" + "-hidden", "'chan" + "ges'"  # not as written here: the cell's text is in view
+    return np.array([int(any(hidden in text for text in seen)), int(any(visible in text for text in seen))])
+"""
+    calls = [Call("peek", COV, "get_top_magnitude_indices", ([1.0],)),
+             Call("changes", COV, "remove_from_list", (np.arange(5), 2), {}, True, (0,)),
+             Call("keeps", COV, "remove_from_list", (np.arange(5), 3), {}, True, (0,), hidden=True),
+             Call("changes-hidden", COV, "remove_from_list", (np.array([9, 8, 2]), 2), {}, True, (0,), hidden=True)]
+    report = _run(world, src, calls)
+    r = report.results
+    assert r["changes"].changed == (0,) and r["changes"].value.tolist() == [0, 1, 3, 4]
+    assert r["keeps"].changed == () and r["keeps"].value.tolist() == [0, 1, 2, 4]
+    assert r["changes-hidden"].changed == (0,) and r["changes-hidden"].value.tolist() == [9, 8]
+    case = cases_of("remove_from_list")[0]
+    with pytest.raises(CheckFailed, match="changed in place"):
+        case._check_arguments(r["changes"])
+    assert r["peek"].value.tolist() == [0, 1]  # the visible call saw the visible calls, no hidden one
 
 
 def test_the_package_reference_code_is_absent_in_the_sandbox(world: World) -> None:
