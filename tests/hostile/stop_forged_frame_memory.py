@@ -5,9 +5,9 @@ the number of values it can make are counted on the raw bytes first, and the fra
 """
 
 import json
-import os
-import stat
 import struct
+
+from _common import write_to_pipes
 
 STARTED = []
 
@@ -17,12 +17,7 @@ def _forge():
     head = json.dumps({"h": len(header), "sizes": []}).encode()
     payload = struct.pack("<I", len(head)) + head + header
     frame = struct.pack("<Q", len(payload)) + payload
-    for fd in range(3, 51):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.write(fd, frame)
-        except OSError:
-            pass
+    write_to_pipes(frame)
 
 
 def demographic_parity_gap(y_true, y_pred, group):

@@ -5,10 +5,7 @@ The grader kept every result of a student until the student was done: nine calls
 about 74 calls). Now each result is judged as it arrives and its value dropped.
 """
 
-import os
-import stat
-
-from _common import old_frame
+from _common import old_frame, write_to_pipes
 
 CALLS = []
 SIZE = 60_000_000  # bytes of one array (a literal: the grader keeps only literal constants of a notebook)
@@ -17,12 +14,7 @@ SIZE = 60_000_000  # bytes of one array (a literal: the grader keeps only litera
 def _send(call_id):
     value = {"t": "list", "v": [{"t": "nd", "dtype": "uint8", "shape": [SIZE], "b": 0}] * 2}
     message = old_frame({"kind": "result", "id": call_id, "ok": True, "value": value}, [bytes(SIZE)])
-    for fd in range(3, 51):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.write(fd, message)
-        except OSError:
-            pass
+    write_to_pipes(message)
 
 
 def demographic_parity_gap(y_true, y_pred, group):
