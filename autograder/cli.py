@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         return run_export(args)
     if args.command == "secret":
         return run_secret(args)
+    for stream in (sys.stdout, sys.stderr):  # a student id that is not valid UTF-8 is printed escaped, never raises
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     from .grading import grade_batch
     from .sandbox import IsolationError, Limits, choose_isolation
 

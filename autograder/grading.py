@@ -7,6 +7,7 @@ nothing and a rerun resumes), and rewrites ``grades.csv`` as it goes.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import csv
 import hashlib
@@ -14,6 +15,7 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 import unicodedata
@@ -21,7 +23,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ganbias_helpers.checks.codec import Opaque
 from ganbias_helpers.checks.core import Case
 
 from . import sandbox
@@ -36,12 +40,25 @@ from .items import (
     items_of,
     notebooks_named_in,
 )
-from .notebook import AnswerProgram, SubmissionError, build_program, identify_notebook, read_notebook
-from .sandbox import Call, Isolation, Limits, SandboxError, World
+from .notebook import (
+    MAX_NOTEBOOK_BYTES,
+    AnswerProgram,
+    SubmissionError,
+    build_program,
+    identify_notebook,
+    read_notebook,
+)
+from .sandbox import Call, CallResult, Isolation, Limits, SandboxError, World
 
 RESULT_VERSION = 2
 #: A student's status in grades.csv.
 STATUSES = ("graded", "timed_out", "crashed", "refused", "grader_error")
+#: Notebooks read per submission (the course has six; the rest are listed as problems, unread).
+MAX_NOTEBOOKS = 8
+#: Files and folders looked at in one student's folder (a folder of a million files is not walked whole).
+MAX_ENTRIES = 10_000
+#: Folders looked into below a student's folder (nbgrader's layout needs one: ``<student>/ganbias/``).
+MAX_DEPTH = 6
 
 
 @dataclass
@@ -152,25 +169,51 @@ def _student_of_file(path: Path) -> str:
 
 
 def _notebooks_in(folder: Path, problems: list[str]) -> list[Path]:
-    """Notebook files under ``folder``, never following a symbolic link (each one is reported)."""
-    found = []
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        for name in list(dirs):
-            if os.path.islink(os.path.join(root, name)):
-                problems.append(f"{os.path.relpath(os.path.join(root, name), folder)} is a symbolic link: "
-                                "not followed")
-                dirs.remove(name)
-            elif name == ".ipynb_checkpoints" or name.startswith("."):
-                dirs.remove(name)
-        for name in files:
-            if not name.endswith(".ipynb"):
-                continue
-            path = Path(root) / name
-            if path.is_symlink():
-                problems.append(f"{path.relative_to(folder)} is a symbolic link: not followed, not graded")
-            else:
-                found.append(path)
-    return sorted(found)
+    """Notebook files under ``folder``, never following a symbolic link (each one is reported).
+
+    At most :data:`MAX_NOTEBOOKS` are kept (the course's own names first), :data:`MAX_ENTRIES` entries looked
+    at and :data:`MAX_DEPTH` folders down (a folder nested a thousand deep is reported, not walked).
+    """
+    found: list[Path] = []
+    seen = 0
+    stack = [(str(folder), 0)]
+    while stack:
+        current, depth = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > MAX_ENTRIES:
+                        problems.append(f"more than {MAX_ENTRIES} files and folders: the rest were not looked at")
+                        return _kept_notebooks(found, problems)
+                    rel = os.path.relpath(entry.path, folder)
+                    if entry.is_symlink():
+                        if entry.is_dir():
+                            problems.append(f"{rel} is a symbolic link: not followed")
+                        elif entry.name.endswith(".ipynb"):
+                            problems.append(f"{rel} is a symbolic link: not followed, not graded")
+                    elif entry.is_dir(follow_symlinks=False):
+                        if entry.name.startswith("."):  # .ipynb_checkpoints and other hidden folders
+                            continue
+                        if depth + 1 > MAX_DEPTH:
+                            problems.append(f"{rel} is more than {MAX_DEPTH} folders down: not looked into")
+                        else:
+                            stack.append((entry.path, depth + 1))
+                    elif entry.name.endswith(".ipynb"):
+                        found.append(Path(entry.path))
+        except OSError as err:
+            problems.append(f"{os.path.relpath(current, folder)} could not be read ({err.strerror})")
+    return _kept_notebooks(found, problems)
+
+
+def _kept_notebooks(found: list[Path], problems: list[str]) -> list[Path]:
+    """The notebooks graded of those found: at most :data:`MAX_NOTEBOOKS`, the course's own names first."""
+    found.sort(key=lambda p: (not (notebooks_named_in(p.name) or is_ungraded_notebook(p.name)), p))
+    if len(found) > MAX_NOTEBOOKS:
+        problems.append(f"{len(found)} notebooks: only {MAX_NOTEBOOKS} are read (the course's own names first); "
+                        f"not read: {', '.join(p.name for p in found[MAX_NOTEBOOKS:MAX_NOTEBOOKS + 5])}"
+                        + (" ..." if len(found) > MAX_NOTEBOOKS + 5 else ""))
+    return sorted(found[:MAX_NOTEBOOKS])
 
 
 def discover(paths: Iterable[str | os.PathLike]) -> dict[str, Submission]:
@@ -225,25 +268,44 @@ def discover(paths: Iterable[str | os.PathLike]) -> dict[str, Submission]:
 
 
 def fingerprint(files: list[Path]) -> str:
-    """sha256 over the files' names and bytes."""
+    """sha256 over the files' names and bytes.
+
+    A file is looked at (``fstat``) before it is read: one that is not a regular file or is over the
+    notebook size limit (refused unread when graded) counts by its size and modification time instead.
+    """
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode("utf-8", "surrogateescape") + b"\0")
         try:
             fd = os.open(f, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             with os.fdopen(fd, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_NOTEBOOK_BYTES:
+                    digest.update(f"<not read: mode {info.st_mode:o}, {info.st_size} bytes, "
+                                  f"{info.st_mtime_ns}>".encode())
+                    continue
+                left = MAX_NOTEBOOK_BYTES + 1
+                while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
                     digest.update(chunk)
+                    left -= len(chunk)
         except OSError:
             digest.update(b"<unreadable>")
     return digest.hexdigest()
 
 
-def _read_programs(grade: StudentGrade, files: list[Path]) -> tuple[dict[str, AnswerProgram], dict[str, str]]:
+def _read_programs(grade: StudentGrade, files: list[Path], deadline: float = float("inf")) -> \
+        tuple[dict[str, AnswerProgram], dict[str, str]]:
+    """Each notebook's answer program; reading and parsing count against the student's time budget."""
     programs: dict[str, AnswerProgram] = {}
     unreadable: dict[str, str] = {}
     for path in files:
         named = next(iter(notebooks_named_in(path.name)), None)
+        if time.monotonic() >= deadline:
+            why = f"{path.name} was not read: your time budget was spent reading the notebooks before it"
+            grade.problems.append(why)
+            if named:
+                unreadable[named] = why
+            continue
         try:
             cells = read_notebook(path)
         except SubmissionError as err:
@@ -276,7 +338,7 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
     deadline = started + limits.student_budget_s
     grade = StudentGrade(student, [str(f) for f in sub.files], problems=list(sub.problems),
                          isolation=world.isolation.kind, fingerprint=fingerprint(sub.files))
-    programs, unreadable = _read_programs(grade, sub.files)
+    programs, unreadable = _read_programs(grade, sub.files, deadline)
     scope = [nb for nb in graded_notebooks() if sub.whole or nb in programs or nb in unreadable]
     stages: list[list[tuple[Call, Case]]] = [[], []]
     by_name: dict[str, FunctionGrade] = {}
@@ -291,10 +353,22 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
                 fg.messages.append(program.missing[item.name])
             else:
                 for i, case in enumerate(cases_of(item.name)):
-                    call = Call(f"{item.name}#{i}", notebook, item.name, case.args, case.kwargs, case.return_args)
+                    watch = tuple(case.unchanged) + (tuple(j for j, a in enumerate(case.args) if isinstance(
+                        a, sandbox.codec.ModelRef)) if case.models_untouched else ())
+                    call = Call(f"{item.name}#{i}", notebook, item.name, case.args, case.kwargs, case.return_args,
+                                watch, hidden=not case.visible)
                     stages[bool(item.depends)].append((call, case))
     units = {nb: [(u.label, u.source) for u in p.units] for nb, p in programs.items() if nb in scope}
-    report = sandbox.RunReport()
+    cases = {call.id: case for pairs in stages for call, case in pairs}
+    verdicts: dict[str, tuple[str | None, str]] = {}
+
+    def judge(call_id: str, result: CallResult) -> None:  # as each result arrives; its value is then dropped
+        case = cases[call_id]
+        if not case.visible:
+            _hide_student_text(result)
+        verdicts[call_id] = (_judged(case, result), result.output.strip())
+
+    report = sandbox.RunReport(on_result=judge)
     for stage, pairs in enumerate(stages):
         if not pairs:
             continue
@@ -315,13 +389,14 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
         for call, case in pairs:
             fg = by_name[call.function]
             fg.total_cases += 1
-            result = report.results.get(call.id)
-            why = case.judge(result) if result else "no result came back"
+            if call.id not in verdicts:  # failed, hung or skipped: no value came back
+                result = report.results.get(call.id)
+                verdicts[call.id] = (_judged(case, result) if result else "no result came back", "")
+            why, printed = verdicts.pop(call.id)
             if why is None:
                 fg.passed_cases += 1
                 continue
             failures.setdefault(fg.name, []).append((case.name, why))
-            printed = result.output.strip() if result is not None else ""
             if printed and not any(m.startswith("what it printed") for m in fg.messages):
                 fg.messages.append("what it printed: " + printed[:300])
         for name, failed in failures.items():
@@ -350,6 +425,45 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
         grade.status = "refused"
     grade.seconds = time.monotonic() - started
     return grade
+
+
+def _judged(case: Case, result: CallResult) -> str | None:
+    """``case.judge(result)``; for a hidden case, without the detail of a value that could not be checked."""
+    why = case.judge(result)
+    if why is not None and not case.visible and why.startswith("the returned value could not be checked"):
+        return "the returned value could not be checked"
+    return why
+
+
+def _anonymous(value: Any) -> Any:
+    """``value`` with every object of an unsupported type renamed (its type's name is the student's text)."""
+    if isinstance(value, Opaque):
+        return Opaque("object of an unsupported type", "")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_anonymous(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _anonymous(v) for k, v in value.items()}
+    return value
+
+
+def _hide_student_text(result: CallResult) -> None:
+    """Drop the text a student's code chose from a hidden case's result.
+
+    So that no hidden input can come back in the feedback: what it printed, its exception's message (a
+    built-in exception's type and the line are kept), its objects' type names.
+    """
+    result.output = ""
+    if result.status == "error":
+        if result.error_type == "DelegationError":
+            result.error = ("DelegationError: your answer calls the course package's own implementation of a "
+                            "graded computation: write the computation yourself")
+        else:
+            where = [ln.split(", in ")[0] for ln in result.error.splitlines() if ln.strip().startswith('File "<cell')]
+            known = isinstance(getattr(builtins, result.error_type, None), type) and issubclass(
+                getattr(builtins, result.error_type), BaseException)
+            result.error_type = result.error_type if known else "an exception"
+            result.error = "\n".join([*where[-1:], f"{result.error_type} (its message is not shown for hidden checks)"])
+    result.value = _anonymous(result.value)
 
 
 def feedback_text(grade: StudentGrade) -> str:
@@ -388,21 +502,55 @@ def gradescope_json(grade: StudentGrade) -> dict:
             "output": "\n".join(grade.problems), "tests": tests}
 
 
+def printable(text: str) -> str:
+    r"""``text`` as it can always be written in UTF-8.
+
+    Lone surrogates (an undecodable file name, what a student's code printed) become ``\udcff`` escapes
+    instead of raising.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def write_atomic(path: Path, text: str, newline: str | None = None) -> None:
     """Write ``text`` to ``path`` through a new, uniquely named file (``O_EXCL``) renamed over it.
 
-    Whatever stands at ``path`` (a file, a named pipe...) is replaced, never opened.
+    Whatever stands at ``path`` (a file, a named pipe...) is replaced, never opened. No text can make the
+    write fail (see :func:`printable`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            handle.write(text)
+            handle.write(printable(text))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)")
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell that no spreadsheet runs as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's
+    advice on CSV injection); numbers are left as they are.
+    """
+    text = printable(str(value))
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def write_csv_rows(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> None:
+    """Write a CSV file the grader makes (atomically), every cell through :func:`csv_cell`."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow([csv_cell(c) for c in header])
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
+    write_atomic(path, text.getvalue(), newline="")
 
 
 def write_csv(path: Path, grades: Iterable[StudentGrade]) -> None:
@@ -413,11 +561,21 @@ def write_csv(path: Path, grades: Iterable[StudentGrade]) -> None:
         points = {fg.name: fg.points for fg in g.functions}
         rows.append([g.student, f"{g.total:g}", f"{g.max_total:g}", g.status, g.isolation]
                     + [f"{points[n]:g}" if n in points else "" for n in names] + [" | ".join(g.problems)])
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(["student", "total", "max_total", "status", "isolation", *names, "problems"])
-    writer.writerows(rows)
-    write_atomic(path, text.getvalue(), newline="")
+    write_csv_rows(path, ["student", "total", "max_total", "status", "isolation", *names, "problems"], rows)
+
+
+def _write_student(out: Path, grade: StudentGrade, gradescope: bool) -> None:
+    """Write one student's results, feedback (and Gradescope file); a failure marks that student, never the batch."""
+    fid = file_id(grade.student)
+    try:
+        write_atomic(out / "results" / f"{fid}.json", json.dumps(grade.to_json(), indent=1))
+        write_atomic(out / "feedback" / f"{fid}.txt", feedback_text(grade))
+        if gradescope:
+            write_atomic(out / "gradescope" / fid / "results.json", json.dumps(gradescope_json(grade), indent=1))
+    except (OSError, ValueError, TypeError, RecursionError) as err:
+        grade.status = "grader_error"
+        grade.problems.append(f"grader error (will be retried): the results could not be written "
+                              f"({type(err).__name__}: {err})")
 
 
 @dataclass
@@ -526,14 +684,9 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
                                              problems=[f"grader error (will be retried): {type(err).__name__}: "
                                                        f"{err}"])
                     done[student] = grade
-                    fid = file_id(student)
-                    write_atomic(results_dir / f"{fid}.json", json.dumps(grade.to_json(), indent=1))
-                    write_atomic(out / "feedback" / f"{fid}.txt", feedback_text(grade))
-                    if gradescope:
-                        write_atomic(out / "gradescope" / fid / "results.json",
-                                     json.dumps(gradescope_json(grade), indent=1))
+                    _write_student(out, grade, gradescope)
                     write_csv(out / "grades.csv", done.values())
-                    bar.set_postfix_str(f"{student}: {grade.total:g}/{grade.max_total:g}")
+                    bar.set_postfix_str(printable(f"{student}: {grade.total:g}/{grade.max_total:g}"))
                     bar.update(1)
         finally:
             world.close()

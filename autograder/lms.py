@@ -21,19 +21,24 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .grading import StudentGrade, file_id, write_atomic
+from .grading import StudentGrade, csv_cell, file_id, write_atomic, write_csv_rows
+from .items import ASSIGNMENT
 
 #: Canvas's fixed columns, in its order.
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 #: Marks the late-submission note in a feedback file (so a rerun replaces it instead of adding another).
 LATE_MARK = "--- late submission ---"
+#: Bytes of a ``timestamp.txt`` read (nbgrader writes about 30).
+TIMESTAMP_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -101,18 +106,52 @@ def _zone(name: str):  # noqa: ANN202 (a tzinfo)
         raise ValueError(f"unknown time zone {name!r}") from err
 
 
+def _submission_root(file: Path, stops: list[Path]) -> Path:
+    """The folder of the student's submission that holds ``file``, as :func:`autograder.grading.discover` saw it.
+
+    A path given that is one student (it holds notebooks, or is the assignment folder), or the student's folder
+    directly under a path given; the file's own folder when no path given holds it.
+    """
+    for stop in stops:
+        if file == stop:
+            return file.parent
+        if stop in file.parents:
+            if stop.name == ASSIGNMENT or file.parent == stop:
+                return stop
+            return stop / file.relative_to(stop).parts[0]
+    return file.parent
+
+
 def find_timestamp(files: Iterable[str | Path], stop: Iterable[Path] = ()) -> Path | None:
-    """The ``timestamp.txt`` beside a student's notebooks (their folder or a parent of it, up to ``stop``)."""
-    stops = {Path(p).resolve() for p in stop}
+    """The ``timestamp.txt`` nbgrader wrote for a student.
+
+    Looked for in their submission's folder and its assignment folder (``submitted/<student>/ganbias/``) only,
+    never in a folder below (a student can put any file there).
+    """
+    stops = [Path(os.path.abspath(p)) for p in stop]
     for f in files:
-        folder = Path(f).resolve().parent
-        for candidate in [folder, *folder.parents][:3]:
-            path = candidate / "timestamp.txt"
+        root = _submission_root(Path(os.path.abspath(f)), stops)
+        for folder in [root, *([root / ASSIGNMENT] if root.name != ASSIGNMENT else [])]:
+            path = folder / "timestamp.txt"
             if path.is_file() and not path.is_symlink():
                 return path
-            if candidate in stops:
-                break
     return None
+
+
+def read_timestamp(path: Path) -> str:
+    """The first :data:`TIMESTAMP_BYTES` of a ``timestamp.txt`` (a regular file, never followed through a link).
+
+    Raises:
+        ValueError: If it cannot be read or is not a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        raise ValueError(f"cannot open it: {err.strerror}") from err
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        return handle.read(TIMESTAMP_BYTES).decode("utf-8", errors="replace")
 
 
 @dataclass
@@ -135,7 +174,7 @@ def lateness(grade: StudentGrade, policy: LatePolicy, stop: Iterable[Path] = (),
     if path is None:
         return Lateness(None, 0.0, 0.0, "no timestamp.txt: taken as on time")
     try:
-        submitted = parse_time(path.read_text(encoding="utf-8", errors="replace")[:200], default_tz)
+        submitted = parse_time(read_timestamp(path), default_tz)
     except ValueError as err:
         return Lateness(None, 0.0, 0.0, f"timestamp.txt unreadable ({err}): taken as on time")
     hours, percent = policy.penalty(submitted)
@@ -169,6 +208,7 @@ def apply_late_policy(paths: Iterable[str | Path], out: str | Path, grades: list
     roots = [Path(p) for p in paths]
     found = {g.student: lateness(g, policy, roots, default_tz) for g in grades}
     rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8"))))
+    by_cell = {csv_cell(g.student): g.student for g in grades}  # grades.csv's first column, as written
     extra = ["submitted", "late_hours", "late_penalty_pct", "final_total"]
     header, body = rows[0], rows[1:]
     if "final_total" in header:  # written by an earlier run: replace
@@ -178,17 +218,14 @@ def apply_late_policy(paths: Iterable[str | Path], out: str | Path, grades: list
     totals = {g.student: g.total for g in grades}
     new_rows = []
     for row in body:
-        late = found.get(row[0])
+        student = by_cell.get(row[0]) if row else None
+        late = found.get(student) if student is not None else None
         if late is None:
             new_rows.append(row + ["", "", "", ""])
             continue
-        new_rows.append(row + [late.submitted.isoformat() if late.submitted else "", f"{late.hours:.2f}",
-                               f"{late.percent:g}", f"{late.final(totals[row[0]]):g}"])
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(header + extra)
-    writer.writerows(new_rows)
-    write_atomic(out / "grades.csv", text.getvalue(), newline="")
+        new_rows.append([student, *row[1:], late.submitted.isoformat() if late.submitted else "",
+                         f"{late.hours:.2f}", f"{late.percent:g}", f"{late.final(totals[student]):g}"])
+    write_csv_rows(out / "grades.csv", header + extra, new_rows)
     for grade in grades:
         late = found[grade.student]
         path = out / "feedback" / f"{file_id(grade.student)}.txt"
@@ -281,20 +318,14 @@ def write_canvas(roster_path: str | Path, out: str | Path, grades: list[StudentG
         scores[i] = total
         report.matched[grade.student] = roster[i]["Student"]
     report.missing_submissions = [s["Student"] for i, s in enumerate(roster) if i not in scores]
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow([*CANVAS_COLUMNS, assignment])
     max_total = max((g.max_total for g in grades), default=0)
-    writer.writerow(["    Points Possible", "", "", "", "", f"{max_total:g}"])
-    for i, student in enumerate(roster):
-        writer.writerow([student[c] for c in CANVAS_COLUMNS] + [f"{scores[i]:g}" if i in scores else ""])
-    write_atomic(out / "canvas.csv", text.getvalue(), newline="")
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(["kind", "who"])
-    writer.writerows([("submission without a roster match", s) for s in report.unmatched_submissions])
-    writer.writerows([("roster student without a submission", s) for s in report.missing_submissions])
-    write_atomic(out / "canvas_unmatched.csv", text.getvalue(), newline="")
+    write_csv_rows(out / "canvas.csv", [*CANVAS_COLUMNS, assignment],
+                   [["    Points Possible", "", "", "", "", f"{max_total:g}"]]
+                   + [[student[c] for c in CANVAS_COLUMNS] + [f"{scores[i]:g}" if i in scores else ""]
+                      for i, student in enumerate(roster)])
+    write_csv_rows(out / "canvas_unmatched.csv", ["kind", "who"],
+                   [("submission without a roster match", s) for s in report.unmatched_submissions]
+                   + [("roster student without a submission", s) for s in report.missing_submissions])
     return report
 
 

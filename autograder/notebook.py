@@ -24,7 +24,9 @@ MAX_NOTEBOOK_BYTES = 25 * 2**20
 #: Code cells beyond this count are ignored (a notebook is a few dozen cells).
 MAX_CODE_CELLS = 2000
 #: A code cell longer than this is not parsed.
-MAX_CELL_CHARS = 200_000
+MAX_CELL_CHARS = 100_000
+#: Code parsed per notebook, all cells together (a whole course notebook is under 50,000 characters).
+MAX_CODE_CHARS = 300_000
 
 _MAGIC = re.compile(r"^(\s*)([%!?]|\w+\s*=\s*!)")
 
@@ -204,10 +206,6 @@ def _bound_names(node: ast.stmt) -> set[str]:
     return set()
 
 
-def _used_names(trees: list[ast.Module]) -> set[str]:
-    return {n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name)}
-
-
 def _is_literal(node: ast.AST) -> bool:
     try:
         ast.literal_eval(node)
@@ -272,12 +270,21 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     course = course_cell_hashes().get(notebook, set())
     by_id = {c.grade_id: c for c in cells if c.grade_id}
     syntax_errors: dict[int, str] = {}
-    parsed: list[tuple[Cell, str, ast.Module, bool]] = []
+    # One syntax tree at a time (a notebook of tiny statements makes trees many times its size): what is kept of
+    # each cell is its source, the names it uses and defines, and for a course cell its setup statements' text.
+    parsed: list[tuple[Cell, str, bool, list[tuple[set[str], set[str], str]]]] = []
+    used: set[str] = set()
+    code_chars = 0
     for cell in [c for c in cells if c.cell_type == "code"][:MAX_CODE_CELLS]:
         label = f"cell {cell.index + 1}"
         if len(cell.source) > MAX_CELL_CHARS:
             program.notes.append(f"{label} is over {MAX_CELL_CHARS} characters and was skipped")
             continue
+        code_chars += len(cell.source)
+        if code_chars > MAX_CODE_CHARS:
+            program.notes.append(f"{label} and the cells after it were skipped: the notebook has over "
+                                 f"{MAX_CODE_CHARS} characters of code")
+            break
         source = neutralise_magics(cell.source)
         try:
             tree = ast.parse(source, filename=f"<{label}>")
@@ -287,24 +294,29 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             syntax_errors[cell.index] = f"{where}{msg}"
             program.notes.append(f"{label} has a syntax error ({where}{msg}); none of its code was run")
             continue
-        parsed.append((cell, source, tree, is_course_cell(cell, course)))
-    used = _used_names([tree for _, _, tree, is_course in parsed if not is_course])
-    setup = [node for _, _, tree, is_course in parsed if is_course for node in tree.body if _course_setup(node)]
-    for node in reversed(setup):  # what the kept setup itself uses (device = pick_device() needs its import)
-        if _bound_names(node) & used:
-            used |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    for cell, source, tree, is_course in parsed:
+        is_course = is_course_cell(cell, course)
+        setup = []
+        if is_course:
+            setup = [(_bound_names(node), {n.id for n in ast.walk(node) if isinstance(n, ast.Name)},
+                      ast.unparse(node)) for node in tree.body if _course_setup(node)]
+        else:
+            used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            for name in _defined_names(tree) & names:
+                program.found[name] = f"{label}"
+        del tree
+        parsed.append((cell, source, is_course, setup))
+    for bound, uses, _text in reversed([s for _, _, is_course, setup in parsed for s in setup]):
+        if bound & used:  # what the kept setup itself uses (device = pick_device() needs its import)
+            used |= uses
+    for cell, source, is_course, setup in parsed:
         label = f"cell {cell.index + 1}"
         if is_course:
-            kept = [node for node in tree.body if _course_setup(node) and _bound_names(node) & used]
+            kept = [text for bound, _uses, text in setup if bound & used]
             if not kept:
                 continue
-            source = ast.unparse(ast.Module(body=kept, type_ignores=[]))
+            source = "\n".join(kept)
             label += " (setup)"
         program.units.append(CodeUnit(label, source))
-        for name in _defined_names(tree) & names:
-            if not is_course:
-                program.found[name] = label
     for item in items_of(notebook):
         if item.name in program.found:
             continue

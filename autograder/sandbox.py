@@ -3,20 +3,22 @@
 Isolation is the operating system's job, never the student's own interpreter's:
 
 * ``bubblewrap`` (Linux, the sandbox Flatpak uses): a new mount, PID, network, IPC
-  and UTS namespace per run; read-only binds of exactly the Python installation,
+  and UTS namespace per run (and a user namespace when the grader is not root);
+  read-only binds of exactly the Python installation,
   the course package (with its reference implementations removed, see
   :func:`ganbias_helpers.reference.stubbed_source`) and its weights; a private
-  tmpfs as working folder; no project tree, solutions, ``--out``, home folder,
-  other students or ``/etc``; ``--die-with-parent`` and a new session; when the
-  grader is root, the student's code runs as ``nobody``.
+  tmpfs of bounded size as working folder; no project tree, solutions, ``--out``,
+  home folder, other students or ``/etc``; ``--die-with-parent`` and a new session;
+  when the grader is root, the student's code runs as a user id of its own
+  (:func:`run_uid`), so that no per-user kernel state passes between students.
 * ``user`` (no bubblewrap, grader is root: Gradescope's and PrairieLearn's
-  containers): the child runs as ``nobody`` in a private folder; see
+  containers): the child runs as a user id of its own in a private folder; see
   :attr:`Isolation.unprotected` for what that does not cover.
 * ``none`` (``--trusted-submissions`` only): a plain child process, for
   submissions you trust.
 
 In every mode the child gets resource limits (CPU time, address space, file size,
-no new processes), the grader sends its request on a pipe and reads results on a
+no new processes) and a fresh session keyring, the grader sends its request on a pipe and reads results on a
 private anonymous pipe (never a path), one bounded message at a time, before
 deadlines that nothing the child sends can move; the child's whole process tree
 is killed at the end. Values come back in :mod:`ganbias_helpers.checks.codec`'s data-only
@@ -26,7 +28,9 @@ format and are compared in the grader, so no expected value reaches the child.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -39,11 +43,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ganbias_helpers.checks import calls as call_module
 from ganbias_helpers.checks import codec
 from ganbias_helpers.checks.calls import CallResult
 
 NOBODY = 65534
+#: User ids given to sandboxed runs of a root grader, one each (:func:`run_uid`): above any a system assigns.
+RUN_UIDS = (2_000_000_000, 2_100_000_000)
 
 
 class SandboxError(RuntimeError):
@@ -65,6 +73,8 @@ class Limits:
         cpu_seconds: CPU seconds of one run, after its imports.
         memory_bytes: Address space the student's code may add after the imports.
         file_bytes: Largest file the child may write (in its private tmpfs).
+        tmpfs_bytes: Size of the sandbox's private tmpfs (its pages are not address space: they count on
+            top of ``memory_bytes``, so at most a quarter of it is given).
         max_runs: Runs per stage (a fresh one carries on after a hang or crash).
     """
 
@@ -74,7 +84,13 @@ class Limits:
     cpu_seconds: int = 300
     memory_bytes: int = 2 * 2**30
     file_bytes: int = 16 * 2**20
+    tmpfs_bytes: int = 64 * 2**20
     max_runs: int = 8
+
+    @property
+    def tmpfs_size(self) -> int:
+        """Bytes of the sandbox's tmpfs: ``tmpfs_bytes``, at most a quarter of ``memory_bytes``."""
+        return max(2**20, min(self.tmpfs_bytes, self.memory_bytes // 4))
 
 
 @dataclass
@@ -88,6 +104,10 @@ class Call:
         args: Positional arguments (:class:`~ganbias_helpers.checks.codec.ModelRef` for the models).
         kwargs: Keyword arguments.
         return_args: Also send back the arguments after the call (in-place changes, model gradients).
+        watch: Positions of arguments (arrays, tensors, models) whose change the grader checks itself: they
+            are handed to the function in memory shared with the grader, which reads them back after the call.
+        hidden: A hidden check: its inputs reach the child only once every visible call has returned (so
+            nothing the child says before then can hold them), and the grader shows none of its text.
     """
 
     id: str
@@ -96,6 +116,8 @@ class Call:
     args: tuple = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     return_args: bool = False
+    watch: tuple[int, ...] = ()
+    hidden: bool = False
 
 
 @dataclass
@@ -107,12 +129,22 @@ class RunReport:
         load_errors: Notebook -> errors raised by cells while defining its functions.
         output: Notebook -> what its cells printed while being defined (cut short).
         runs: Sandboxed processes started.
+        on_result: Called with each call's id and result as it arrives; the result is then kept without its
+            value and arguments (so a student's large values are judged and dropped one at a time).
     """
 
     results: dict[str, CallResult] = field(default_factory=dict)
     load_errors: dict[str, list[str]] = field(default_factory=dict)
     output: dict[str, str] = field(default_factory=dict)
     runs: int = 0
+    on_result: Any = field(default=None, repr=False)
+
+    def add(self, call_id: str, result: CallResult) -> None:
+        """Record one call's result (see :attr:`on_result`)."""
+        if self.on_result is not None:
+            self.on_result(call_id, result)
+            result.value = result.args_after = None
+        self.results[call_id] = result
 
 
 # ---------------------------------------------------------------- isolation
@@ -132,8 +164,9 @@ class Isolation:
 
     def describe(self) -> str:
         """One line for the summary and grades.csv's metadata."""
-        text = {"bubblewrap": "bubblewrap (namespaces: no network, own PID space, read-only system, private tmpfs)",
-                "user": "separate user 'nobody' (no bubblewrap)",
+        text = {"bubblewrap": "bubblewrap (namespaces: own user and keyring, no network, own PID space, read-only "
+                              "system, private tmpfs of bounded size)",
+                "user": "a separate user id per run (no bubblewrap)",
                 "none": "NONE: submissions run as the grader (--trusted-submissions)"}[self.kind]
         return text + ("; not protected: " + "; ".join(self.unprotected) if self.unprotected else "")
 
@@ -151,6 +184,26 @@ def bubblewrap_works() -> str | None:
     if proc.returncode != 0:
         return f"bubblewrap cannot create namespaces here ({proc.stderr.decode(errors='replace').strip()[:200]})"
     return None
+
+
+@functools.cache
+def _bwrap_options() -> frozenset[str]:
+    """The options this bubblewrap knows (``--size`` and ``--disable-userns`` came in 0.8)."""
+    try:
+        text = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True, text=True,
+                              timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(word for word in text.split() if word.startswith("--"))
+
+
+def run_uid() -> int:
+    """A user id of its own for one sandboxed run of a root grader (never one a person or service has).
+
+    The kernel keeps per-user state beyond a process's life (the user's keyring, its process count): with a
+    uid used by one run only, nothing one student leaves there reaches another.
+    """
+    return RUN_UIDS[0] + secrets.randbelow(RUN_UIDS[1] - RUN_UIDS[0])
 
 
 def closed_to_others(paths: list[str]) -> str | None:
@@ -188,7 +241,8 @@ def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolatio
         if closed is None:
             return Isolation("user", ("the network", "files readable by every user (keep submissions and "
                                       "solutions unreadable to 'nobody')",
-                                      "the package's reference code, loaded by file path"))
+                                      "the package's reference code, loaded by file path",
+                                      "disk space: its private folder has no size (each file has one)"))
         user_problem = (f"the user 'nobody' cannot run this Python ({sys.executable}): {closed} is closed to "
                         "other users, so install bubblewrap, or grade with a Python installed where every user can "
                         "read it (for example /usr/bin/python3)")
@@ -208,16 +262,21 @@ def choose_isolation(requested: str = "auto", trusted: bool = False) -> Isolatio
         "pass --trusted-submissions")
 
 
-def _bwrap_base() -> list[str]:
+def _bwrap_base(tmpfs_bytes: int = 64 * 2**20) -> list[str]:
+    """The bubblewrap options for every sandbox: namespaces, the system read-only, a tmpfs of ``tmpfs_bytes``."""
     binds = []
     for path in ("/usr", "/bin", "/lib", "/lib64", "/sbin"):
         if os.path.exists(path):
             binds += ["--ro-bind", path, path]
-    # As root, no user namespace: the student's code then runs as the real user 'nobody' (setpriv below).
-    unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
-               if os.geteuid() == 0 else ["--unshare-all"])
+    options = _bwrap_options()
+    if os.geteuid() == 0:  # no user namespace: the code runs as a uid of its own (setpriv in World.command)
+        unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    else:  # its own user namespace (so its own keyrings), and no further ones inside
+        unshare = ["--unshare-all", *(["--unshare-user", "--disable-userns"] if "--disable-userns" in options
+                                      else [])]
+    size = ["--size", str(tmpfs_bytes)] if "--size" in options else []
     return [*unshare, "--die-with-parent", "--new-session", "--cap-drop", "ALL", *binds,
-            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/tmp", "--chdir", "/tmp",
             "--clearenv"]
 
 
@@ -255,11 +314,17 @@ class World:
         for path in [self.root, *self.root.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
-    def command(self, result_fd: int) -> tuple[list[str], dict[str, str], dict[str, Any]]:
-        """``(argv, env, extra Popen arguments)`` to start one runner writing results to ``result_fd``."""
+    def command(self, result_fd: int, watch_fd: int = -1, limits: Limits | None = None, uid: int = NOBODY) -> \
+            tuple[list[str], dict[str, str], dict[str, Any]]:
+        """``(argv, env, extra Popen arguments)`` to start one runner writing results to ``result_fd``.
+
+        ``watch_fd`` is the memory shared with the grader for watched arguments (-1: none); ``uid`` the user
+        the student's code runs as when the grader is root (:func:`run_uid`).
+        """
         python = [os.path.abspath(sys.executable), "-I", "-X", "faulthandler"]  # no ".." through hidden folders
+        fds = [str(result_fd), str(watch_fd)]
         if self.isolation.kind == "bubblewrap":
-            argv = [shutil.which("bwrap") or "bwrap", *_bwrap_base()]
+            argv = [shutil.which("bwrap") or "bwrap", *_bwrap_base((limits or Limits()).tmpfs_size)]
             for name, value in CHILD_ENV.items():
                 argv += ["--setenv", name, value]
             binds = [(p, p) for p in self._python_paths()]
@@ -272,19 +337,23 @@ class World:
             for source, dest in binds:
                 argv += ["--ro-bind", source, dest]
             for hidden in self._grader_packages():
-                argv += ["--tmpfs", hidden]
+                argv += [*(["--size", "4096"] if "--size" in _bwrap_options() else []), "--tmpfs", hidden,
+                         "--remount-ro", hidden]
+            # Only the sized /tmp stays writable: in a user namespace the student owns the sandbox's root and /dev
+            # (tmpfs of no size, which would hold as much as the machine's memory).
+            argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
             runner = "/opt/ganbias-runner/_runner.py"
-            if os.geteuid() == 0:  # run the student's code as nobody, not as a capability-less root
+            if os.geteuid() == 0:  # the student's code as a user of its own, not as a capability-less root
                 argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-                         shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                         shutil.which("setpriv") or "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}",
                          "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
             else:
                 argv += ["--"]
-            return [*argv, *python, runner, str(result_fd)], {}, {"start_new_session": True}
+            return [*argv, *python, runner, *fds], {}, {"start_new_session": True}
         env = dict(CHILD_ENV, PYTHONPATH=str(self.root))
-        argv = [*python, str(self.runner / "_runner.py"), str(result_fd)]
+        argv = [*python, str(self.runner / "_runner.py"), *fds]
         if self.isolation.kind == "user":
-            return argv, env, {"start_new_session": True, "user": NOBODY, "group": NOBODY, "extra_groups": []}
+            return argv, env, {"start_new_session": True, "user": uid, "group": uid, "extra_groups": []}
         return argv, env, {"start_new_session": True}
 
     def _python_paths(self) -> list[str]:
@@ -316,23 +385,34 @@ class World:
 class _Child:
     """One sandboxed runner: request in on its stdin, results out on a private pipe."""
 
-    def __init__(self, world: World, request: bytes) -> None:
+    def __init__(self, world: World, request: bytes, limits: Limits | None = None,
+                 watch: list[tuple[int, bytes]] | None = None, watch_size: int = 0) -> None:
+        self.watch_fd = -1
+        if watch_size:  # memory shared with the child for the watched arguments (see Call.watch)
+            self.watch_fd = os.memfd_create("ganbias-watch", 0)
+            os.ftruncate(self.watch_fd, watch_size)
+            for offset, data in watch or []:
+                self.put(offset, data)
         read_fd, write_fd = os.pipe()
-        argv, env, extra = world.command(write_fd)
+        uid = run_uid()
+        argv, env, extra = world.command(write_fd, self.watch_fd, limits, uid)
+        pass_fds = (write_fd,) if self.watch_fd < 0 else (write_fd, self.watch_fd)
         self.workdir = None
         cwd = "/"
         if world.isolation.kind != "bubblewrap":
             self.workdir = tempfile.mkdtemp(prefix="ganbias-run-")
             if world.isolation.kind == "user":
-                os.chown(self.workdir, NOBODY, NOBODY)
+                os.chown(self.workdir, uid, uid)
             env["HOME"] = env["MPLCONFIGDIR"] = cwd = self.workdir
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd,
-                env=env, pass_fds=(write_fd,), close_fds=True, **extra)
+                env=env, pass_fds=pass_fds, close_fds=True, **extra)
         except OSError as err:
             os.close(read_fd)
             os.close(write_fd)
+            if self.watch_fd >= 0:
+                os.close(self.watch_fd)
             if self.workdir:
                 shutil.rmtree(self.workdir, ignore_errors=True)
             raise SandboxError(f"could not start the sandbox: {err}") from err
@@ -341,13 +421,32 @@ class _Child:
         os.set_blocking(self.fd, False)
         self.buffer = bytearray()
         self.eof = False
-        self.writer = threading.Thread(target=self._feed, args=(request,), daemon=True)
+        self.later: list[bytes] = []
+        self.on_visible_done: Any = None
+        self.later_ready = threading.Event()
+        self.writer = threading.Thread(target=self._feed, args=(codec.frame(request),), daemon=True)
         self.writer.start()
+
+    def put(self, offset: int, data: bytes) -> None:
+        """Write ``data`` into the shared memory at ``offset``."""
+        view, done = memoryview(data), 0
+        while done < len(data):
+            done += os.pwrite(self.watch_fd, view[done:], offset + done)
+
+    def send_later(self, payload: bytes | None) -> None:
+        """Send the request's second part (the hidden calls), or close the request with none."""
+        if payload is not None:
+            self.later.append(codec.frame(payload))
+        self.later_ready.set()
 
     def _feed(self, payload: bytes) -> None:
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(payload)
+            self.proc.stdin.flush()
+            self.later_ready.wait()
+            for part in self.later:
+                self.proc.stdin.write(part)
             self.proc.stdin.close()
         except (BrokenPipeError, OSError, ValueError):
             pass
@@ -416,7 +515,10 @@ class _Child:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self.later_ready.set()
         os.close(self.fd)
+        if self.watch_fd >= 0:
+            os.close(self.watch_fd)
         if self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()
@@ -424,6 +526,69 @@ class _Child:
                 pass
         if self.workdir:  # nothing else of the student's can be running: RLIMIT_NPROC 0 forbids forks
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@functools.cache
+def _model_bytes(which: str) -> bytes:
+    """The shipped model's parameters, in order, as the child holds them (float32 bytes)."""
+    from .checks import cpu_models
+
+    model = dict(zip(("gen", "classifier"), cpu_models()))[which]
+    return b"".join(p.detach().contiguous().numpy().tobytes() for p in model.parameters())
+
+
+def _watch_layout(calls: list[Call]) -> tuple[list[tuple[int, bytes]], dict[str, list[dict[str, Any]]]]:
+    """The shared memory's parts ``(offset, bytes)`` for the calls' watched arguments, and where each one lies.
+
+    Per call, an entry per watched argument: its position, kind, offset, size and sha256 digest.
+
+    The child builds each watched argument on this memory (a model's parameters, an array's or a tensor's
+    data) and hands it to the function; after the call the grader reads the bytes back itself and compares
+    their digest with the one taken here. What the child says about its arguments is not used.
+    """
+    parts: list[tuple[int, bytes]] = []
+    layout: dict[str, list[dict[str, Any]]] = {}
+    offset = 0
+    torch = sys.modules.get("torch")
+    for call in calls:
+        for i in call.watch:
+            arg = call.args[i] if i < len(call.args) else None
+            entry: dict[str, Any] = {"i": i}
+            if isinstance(arg, codec.ModelRef):
+                data = _model_bytes(arg.which)
+                entry.update(kind="model")
+            elif torch is not None and isinstance(arg, torch.Tensor) and arg.dtype in (torch.float32, torch.float64):
+                t = arg.detach().contiguous()
+                data = t.numpy().tobytes()
+                entry.update(kind="torch", dtype=str(t.dtype).removeprefix("torch."), shape=list(t.shape),
+                             grad=bool(arg.requires_grad))
+            elif type(arg) is np.ndarray and arg.dtype.name in codec.NUMPY_DTYPES:
+                data = np.ascontiguousarray(arg).tobytes()
+                entry.update(kind="nd", dtype=arg.dtype.name, shape=list(arg.shape))
+            else:
+                continue
+            entry.update(offset=offset, nbytes=len(data), digest=hashlib.sha256(data).digest())
+            parts.append((offset, data))
+            offset += len(data)
+            layout.setdefault(call.id, []).append(entry)
+    return parts, layout
+
+
+def _changed(fd: int, entries: list[dict[str, Any]]) -> tuple[int, ...]:
+    """Positions of the watched arguments whose bytes in the shared memory differ from what the grader put there."""
+    changed = []
+    for entry in entries:
+        digest, left, offset = hashlib.sha256(), entry["nbytes"], entry["offset"]
+        while left > 0:
+            chunk = os.pread(fd, min(left, 1 << 20), offset)
+            if not chunk:
+                break
+            digest.update(chunk)
+            left -= len(chunk)
+            offset += len(chunk)
+        if left or digest.digest() != entry["digest"]:
+            changed.append(entry["i"])
+    return tuple(changed)
 
 
 def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Call], limits: Limits,
@@ -457,19 +622,39 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 report.results[call.id] = CallResult("skipped", error=why)
             break
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
+        pending = [c for c in pending if not c.hidden] + [c for c in pending if c.hidden]
+        hidden = [c for c in pending if c.hidden]
+        parts, layout = _watch_layout(pending)
+        secret = {e["offset"] for c in hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
+        hidden_watch = [(at, data) for at, data in parts if at in secret]  # written when their calls are sent
+
+        def encoded(calls: list[Call], layout: dict[str, list[dict[str, Any]]] = layout) -> list[dict[str, Any]]:
+            return [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
+                     "kwargs": dict(c.kwargs), "return_args": c.return_args,
+                     "watch": [{k: v for k, v in e.items() if k != "digest"} for e in layout.get(c.id, [])]}
+                    for c in calls]
+
         request = {
             "programs": {nb: [u for u in programs[nb] if u[0] not in skipped_cells.get(nb, set())]
                          for nb in wanted},
-            "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
-                       "kwargs": dict(c.kwargs), "return_args": c.return_args} for c in pending],
+            "calls": encoded([c for c in pending if not c.hidden]), "more": bool(hidden),
             "needs_models": needs_models, "helpers": helpers or {}, "replace": replace or {},
             "cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
         }
-        child = _Child(world, codec.encode(request, max_str=1 << 22))
+        child = _Child(world, codec.encode(request, max_str=1 << 22), limits,
+                       [(at, data) for at, data in parts if at not in secret], sum(len(d) for _, d in parts))
+        del parts
+
+        def send_hidden(child: _Child = child, hidden: list[Call] = hidden, writes: list = hidden_watch) -> None:
+            for start, data in writes:
+                child.put(start, data)
+            child.send_later(codec.encode({"calls": encoded(hidden)}, max_str=1 << 22))
+
+        child.on_visible_done = send_hidden if hidden else None
         runs += 1
         report.runs += 1
         try:
-            pending = _serve(child, pending, wanted, limits, deadline, report, skipped_cells)
+            pending = _serve(child, pending, wanted, limits, deadline, report, skipped_cells, layout)
         finally:
             child.close()
     return report
@@ -490,7 +675,8 @@ def _fail_function(pending: list[Call], report: RunReport, status: str, why: str
 
 
 def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Limits, deadline: float,
-           report: RunReport, skipped_cells: dict[str, set[str]]) -> list[Call]:
+           report: RunReport, skipped_cells: dict[str, set[str]],
+           layout: dict[str, list[dict[str, Any]]] | None = None) -> list[Call]:
     """Drive one child until it is done or fails; return the calls still to run."""
     load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
     msg = child.next_message(load_deadline)
@@ -527,11 +713,18 @@ def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Lim
     by_id = {c.id: c for c in pending}
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while pending:
+        if pending[0].hidden and child.on_visible_done is not None:  # every visible call has returned
+            child.on_visible_done()
+            child.on_visible_done = None
         msg = child.next_message(call_deadline)
         if isinstance(msg, dict):
             kind, call_id = msg.get("kind"), msg.get("id")
             if kind == "result" and call_id == pending[0].id and call_id in by_id:
-                report.results[call_id] = CallResult.from_message(msg)
+                result = CallResult.from_message(msg)
+                if layout and call_id in layout:  # read back by the grader, whatever the child says
+                    result.changed = _changed(child.watch_fd, layout[call_id])
+                del msg
+                report.add(call_id, result)
                 pending = pending[1:]
                 call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
             continue

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import csv
 import hashlib
 import html
-import io
 import json
 import re
 import time
@@ -285,7 +283,7 @@ class Report:
 def similarity_report(students: dict[str, list[str | Path]], out: str | Path, threshold: float = 0.8,
                       common_fraction: float = 0.2) -> Report:
     """Compare every pair of students' answers per graded function; write ``similarity.html`` and ``.csv``."""
-    from .grading import write_atomic
+    from .grading import write_atomic, write_csv_rows
     from .items import all_items
 
     started = time.monotonic()
@@ -300,14 +298,10 @@ def similarity_report(students: dict[str, list[str | Path]], out: str | Path, th
         pairs += found
     report = Report(pairs, counts, dict(skipped), common, time.monotonic() - started, threshold)
     out = Path(out)
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(["function", "student_a", "student_b", "similarity", "identical_after_normalising",
-                     "answer_a", "answer_b"])
-    for p in pairs:
-        writer.writerow([p.function, p.a.student, p.b.student, f"{p.similarity:.3f}", p.identical, p.a.source,
-                         p.b.source])
-    write_atomic(out / "similarity.csv", text.getvalue(), newline="")
+    write_csv_rows(out / "similarity.csv", ["function", "student_a", "student_b", "similarity",
+                                            "identical_after_normalising", "answer_a", "answer_b"],
+                   [[p.function, p.a.student, p.b.student, f"{p.similarity:.3f}", p.identical, p.a.source, p.b.source]
+                    for p in pairs])
     write_atomic(out / "similarity.html", render_html(report))
     return report
 

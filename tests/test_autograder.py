@@ -32,6 +32,8 @@ from autograder_support import (
 )
 
 from autograder import sandbox
+from ganbias_helpers.checks.codec import DecodeError, ModelRef, Opaque, decode, encode
+from ganbias_helpers.checks.core import CheckFailed
 from autograder.grading import (
     StudentGrade,
     Submission,
@@ -200,6 +202,61 @@ def test_codec_round_trip_refusals_and_bounds() -> None:
         decode(len(bomb).to_bytes(4, "little") + bomb + header + blob[-head["sizes"][0]:])
 
 
+def test_a_frame_is_bounded_before_its_json_is_parsed() -> None:
+    """A header of millions of tiny values is refused from its raw bytes (json.loads would build gigabytes)."""
+    from autograder.codec import MAX_HEADER_BYTES, MAX_JSON_VALUES
+
+    header = b"[" + b"{}," * (MAX_JSON_VALUES + 1) + b"{}]"
+    head = json.dumps({"h": len(header), "sizes": []}).encode()
+    with pytest.raises(DecodeError, match="too many values"):
+        decode(len(head).to_bytes(4, "little") + head + header)
+    big = json.dumps({"v": {"t": "str", "v": "x" * (MAX_HEADER_BYTES + 1)}}).encode()
+    head = json.dumps({"h": len(big), "sizes": []}).encode()
+    with pytest.raises(DecodeError, match="over the"):
+        decode(len(head).to_bytes(4, "little") + head + big)
+
+
+def test_a_notebook_of_tiny_statements_is_capped(tmp_path: Path) -> None:
+    """Code past the per-notebook cap is skipped and said so (its syntax trees would take gigabytes)."""
+    from autograder.notebook import MAX_CELL_CHARS, MAX_CODE_CHARS
+
+    nb = solution(COV)
+    cells = MAX_CODE_CHARS // MAX_CELL_CHARS + 2
+    nb["cells"] += [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "a=1\n" * (MAX_CELL_CHARS // 4)}
+                    for _ in range(cells)]
+    program = build_program(read_notebook(save(nb, tmp_path / f"{COV}.ipynb")), COV)
+    assert any("characters of code" in note for note in program.notes), program.notes
+    assert sum(len(u.source) for u in program.units) <= MAX_CODE_CHARS
+    assert not program.missing, program.missing
+
+
+def test_text_and_csv_cells_can_always_be_written(tmp_path: Path) -> None:
+    """Lone surrogates are escaped, never raised; a CSV cell that starts like a formula gets a quote."""
+    from autograder.grading import csv_cell, write_atomic, write_csv_rows
+
+    write_atomic(tmp_path / "f.txt", "printed: \udcff\ud800")
+    assert (tmp_path / "f.txt").read_text(encoding="utf-8") == "printed: \\udcff\\ud800"
+    cells = ["=HYPERLINK(1)", "+1+1", "-x", "@SUM(1)", "\tx", "\rx", "-1", "+2.5", "-inf", "1e-3", "plain", "\udcff"]
+    assert [csv_cell(c) for c in cells] == ["'=HYPERLINK(1)", "'+1+1", "'-x", "'@SUM(1)", "'\tx", "'\rx", "-1", "+2.5",
+                                            "-inf", "1e-3", "plain", "\\udcff"]
+    write_csv_rows(tmp_path / "g.csv", ["a", "=b"], [["=c", "\udcff"]])
+    assert (tmp_path / "g.csv").read_bytes() == b"a,'=b\r\n'=c,\\udcff\r\n"
+
+
+def test_a_huge_file_is_fingerprinted_unread(tmp_path: Path) -> None:
+    """A sparse terabyte notebook is looked at, not read, by the resume fingerprint."""
+    from autograder.grading import fingerprint
+
+    huge = tmp_path / "huge.ipynb"
+    with open(huge, "wb") as f:
+        f.truncate(2**40)
+    started = time.monotonic()
+    first = fingerprint([huge])
+    assert time.monotonic() - started < 5
+    os.utime(huge, ns=(0, 0))
+    assert fingerprint([huge]) != first  # a changed file still changes it
+
+
 # ------------------------------------------------------------------ the sandbox's limits
 
 
@@ -281,6 +338,49 @@ def get_top_magnitude_indices(values):
     case = cases_of("get_top_magnitude_indices")[0]
     report = _run(world, src, [Call("liar", COV, "get_top_magnitude_indices", case.args)])
     assert case.judge(report.results["liar"]) == "the result should be a numpy array of indices, got Liar"
+
+
+def test_in_place_changes_are_read_back_by_the_grader(world: World) -> None:
+    """A watched argument lives in memory the grader reads back: a change is found whatever the child reports, and
+    a hidden call's input reaches the child only with its call (the visible calls saw none of it)."""
+    src = """
+import copy, sys
+import numpy as np
+SEEN = []
+runner = sys.modules["__main__"]
+original = runner.perform_call
+def perform_call(f, args, kwargs, return_args):  # reports the arguments as they came in
+    before = [copy.deepcopy(a) for a in args]
+    message = original(f, args, kwargs, return_args)
+    message["args_after"] = before
+    return message
+runner.perform_call = perform_call
+def remove_from_list(indices, index_to_remove):
+    kept = indices[indices != index_to_remove].copy()
+    if index_to_remove == 2:
+        indices[...] = -7
+    return kept
+def get_top_magnitude_indices(values):
+    frame, seen = sys._getframe(), []
+    while frame is not None:
+        seen += [repr(v) for v in frame.f_locals.values()]
+        frame = frame.f_back
+    hidden, visible = "changes" + "-hidden", "'chan" + "ges'"  # not as written here: the cell's text is in view
+    return np.array([int(any(hidden in text for text in seen)), int(any(visible in text for text in seen))])
+"""
+    calls = [Call("peek", COV, "get_top_magnitude_indices", ([1.0],)),
+             Call("changes", COV, "remove_from_list", (np.arange(5), 2), {}, True, (0,)),
+             Call("keeps", COV, "remove_from_list", (np.arange(5), 3), {}, True, (0,), hidden=True),
+             Call("changes-hidden", COV, "remove_from_list", (np.array([9, 8, 2]), 2), {}, True, (0,), hidden=True)]
+    report = _run(world, src, calls)
+    r = report.results
+    assert r["changes"].changed == (0,) and r["changes"].value.tolist() == [0, 1, 3, 4]
+    assert r["keeps"].changed == () and r["keeps"].value.tolist() == [0, 1, 2, 4]
+    assert r["changes-hidden"].changed == (0,) and r["changes-hidden"].value.tolist() == [9, 8]
+    case = cases_of("remove_from_list")[0]
+    with pytest.raises(CheckFailed, match="changed in place"):
+        case._check_arguments(r["changes"])
+    assert r["peek"].value.tolist() == [0, 1]  # the visible call saw the visible calls, no hidden one
 
 
 def test_the_package_reference_code_is_absent_in_the_sandbox(world: World) -> None:

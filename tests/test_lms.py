@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,25 @@ def test_late_columns_and_feedback(tmp_path: Path) -> None:
     assert "taken as on time" in (out / "feedback" / "grace.txt").read_text()
     assert "unreadable" in (out / "feedback" / "bob.txt").read_text()
     assert "1 penalised (aturing)" in lines[0]
+
+
+def test_the_timestamp_is_nbgraders_and_read_bounded(tmp_path: Path) -> None:
+    """Only the submission's folder and its assignment folder are looked at; at most TIMESTAMP_BYTES are read."""
+    from autograder.lms import TIMESTAMP_BYTES, find_timestamp, read_timestamp
+
+    submitted = tmp_path / "submitted"
+    sub = submitted / "alice" / "ganbias" / "sub"
+    sub.mkdir(parents=True)
+    notebook = sub / "04_fairness.ipynb"
+    notebook.write_text("{}")
+    (sub / "timestamp.txt").write_text("2026-11-30 10:00:00 UTC")  # the student's own, in a subfolder
+    assert find_timestamp([notebook], [submitted]) is None
+    stamp = submitted / "alice" / "ganbias" / "timestamp.txt"
+    stamp.write_text("2026-12-05 10:00:00.000000 UTC")
+    assert find_timestamp([notebook], [submitted]) == stamp
+    assert find_timestamp([notebook], [submitted / "alice"]) == stamp
+    os.truncate(stamp, 2**30)  # a sparse gigabyte
+    assert len(read_timestamp(stamp)) == TIMESTAMP_BYTES
 
 
 def test_canvas_gradebook(tmp_path: Path) -> None:

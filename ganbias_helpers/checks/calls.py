@@ -36,6 +36,7 @@ class CallResult:
         error: Traceback or reason, for the feedback.
         error_type: The exception's class name, when it raised.
         output: What the call printed (cut short).
+        changed: Positions of watched arguments the grader found changed after the call (None: none watched).
     """
 
     status: str
@@ -44,6 +45,7 @@ class CallResult:
     error: str = ""
     error_type: str = ""
     output: str = ""
+    changed: tuple[int, ...] | None = None
 
     @classmethod
     def from_message(cls, msg: dict[str, Any]) -> CallResult:

@@ -27,11 +27,16 @@ import numpy as np
 MAX_MESSAGE_BYTES = 64 * 2**20
 #: Most bytes of arrays that decoding one message may build (each blob is copied once per use).
 MAX_DECODED_BYTES = 2 * MAX_MESSAGE_BYTES
+#: Largest JSON part of a message (the value's structure and strings; arrays travel as raw bytes after it).
+MAX_HEADER_BYTES = 16 * 2**20
+#: Most JSON values the parser may build for one message, counted on the raw bytes before parsing (each
+#: ``[``, ``{``, ``,`` and ``:`` starts at most one value): a header of ``[{},{},...]`` is refused unread.
+MAX_JSON_VALUES = 1_000_000
 MAX_DEPTH = 8
 MAX_ITEMS = 10_000
 MAX_STR = 2_000
 
-_NUMPY_DTYPES = {
+NUMPY_DTYPES = {
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "complex64", "complex128",
 }
@@ -102,12 +107,12 @@ def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int], max_str
                         "b": len(blobs) - 1, "grad": bool(obj.requires_grad)}
     except Exception as err:  # a tensor that cannot be read back (meta, sparse...)
         return {"t": "other", "type": type(obj).__name__, "repr": f"unreadable tensor: {err}"[:MAX_STR]}
-    if type(obj) is np.ndarray and obj.dtype.name in _NUMPY_DTYPES:
+    if type(obj) is np.ndarray and obj.dtype.name in NUMPY_DTYPES:
         blobs.append(np.ascontiguousarray(obj).tobytes())
         return {"t": "nd", "dtype": obj.dtype.name, "shape": list(obj.shape), "b": len(blobs) - 1}
     if type(obj) is np.ndarray and obj.dtype.kind == "U" and obj.size <= MAX_ITEMS:
         return {"t": "ndstr", "shape": list(obj.shape), "v": [str(v)[:max_str] for v in obj.reshape(-1).tolist()]}
-    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy" and obj.dtype.name in _NUMPY_DTYPES:
+    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy" and obj.dtype.name in NUMPY_DTYPES:
         blobs.append(np.asarray(obj).tobytes())
         return {"t": "npscalar", "dtype": obj.dtype.name, "b": len(blobs) - 1}
     try:
@@ -183,7 +188,7 @@ def _decode(node: Any, blobs: list[bytes], depth: int, budget: _Budget) -> Any:
         return np.array(values, dtype=str).reshape(shape)
     if t in ("nd", "torch", "npscalar"):
         name = node["np"] if t == "torch" else node["dtype"]
-        if name not in _NUMPY_DTYPES:
+        if name not in NUMPY_DTYPES:
             raise DecodeError(f"dtype {name!r} not allowed")
         index = node.get("b")
         if not isinstance(index, int) or not 0 <= index < len(blobs):
@@ -214,18 +219,34 @@ def _decode(node: Any, blobs: list[bytes], depth: int, budget: _Budget) -> Any:
     raise DecodeError(f"unknown node type {t!r}")
 
 
-def decode(data: bytes, max_str: int = MAX_STR) -> dict[str, Any]:
-    """Decode one message. Never executes anything; bounds what it builds.
+def _bounded_json(data: bytes, what: str, max_bytes: int, max_values: int) -> Any:
+    """``json.loads(data)`` once its size and the number of values it can build are known to be within bounds."""
+    if len(data) > max_bytes:
+        raise DecodeError(f"the {what} is {len(data)} bytes, over the {max_bytes} the grader reads")
+    values = data.count(b"[") + data.count(b"{") + data.count(b",") + data.count(b":")
+    if values > max_values:
+        raise DecodeError(f"the {what} holds too many values ({values})")
+    return json.loads(data)
+
+
+def decode(data: bytes, max_str: int = MAX_STR, max_header: int = MAX_HEADER_BYTES,
+           max_values: int = MAX_JSON_VALUES) -> dict[str, Any]:
+    """Decode one message. Never executes anything; bounds what it builds, before it builds it.
+
+    The defaults bound what the grader reads from a child; the child reads the grader's request
+    (source code) with larger ones.
 
     Raises:
-        DecodeError: If the bytes are not a well-formed message.
+        DecodeError: If the bytes are not a well-formed message, or would decode to more than the bounds.
     """
     try:
         (n,) = struct.unpack_from("<I", data, 0)
-        head = json.loads(data[4:4 + n])
-        h, sizes = int(head["h"]), [int(s) for s in head["sizes"]]
+        head = _bounded_json(data[4:4 + n], "message's table", 4 * 2**20, max_values)
+        h, sizes = int(head["h"]), [int(s) for s in head["sizes"][:MAX_ITEMS * 4 + 1]]
+        if len(sizes) > MAX_ITEMS * 4:
+            raise DecodeError("too many arrays in one message")
         pos = 4 + n
-        header = json.loads(data[pos:pos + h])
+        header = _bounded_json(data[pos:pos + h], "message's header", max_header, max_values)
         pos += h
         blobs = []
         for size in sizes:

@@ -95,18 +95,22 @@ class Case:
     def _check_arguments(self, result: CallResult) -> None:
         if not self.return_args:
             return
-        if result.args_after is None:
+        if result.args_after is None and result.changed is None:
             raise CheckFailed("the arguments could not be checked after the call")
-        for i, (before, after) in enumerate(zip(self.args, result.args_after)):
+        # ``changed``: what the grader read back itself from the memory the arguments were handed over in
+        # (sandbox.Call.watch); ``args_after`` is the function's own process's account (the in-place check).
+        after_all = result.args_after or [None] * len(self.args)
+        for i, (before, after) in enumerate(zip(self.args, after_all)):
             if isinstance(before, ModelRef):
-                if self.models_untouched and isinstance(after, dict):
-                    if after.get("weight_grads"):
-                        raise CheckFailed(f"gradients were left on the {before.which}'s weights: take the gradient "
-                                          "with respect to the noise only (torch.autograd.grad(..., noise)), and "
-                                          "leave the models frozen as they are loaded")
-                    if after.get("weights_changed"):
-                        raise CheckFailed(f"the {before.which}'s weights were changed")
-            elif i in self.unchanged and not same(before, after):
+                if self.models_untouched and isinstance(after, dict) and after.get("weight_grads"):
+                    raise CheckFailed(f"gradients were left on the {before.which}'s weights: take the gradient "
+                                      "with respect to the noise only (torch.autograd.grad(..., noise)), and "
+                                      "leave the models frozen as they are loaded")
+                if self.models_untouched and (i in result.changed if result.changed is not None else
+                                              isinstance(after, dict) and after.get("weights_changed")):
+                    raise CheckFailed(f"the {before.which}'s weights were changed")
+            elif i in self.unchanged and (i in result.changed if result.changed is not None
+                                          else not same(before, after)):
                 raise CheckFailed(f"argument {i + 1} was changed in place; the exercise asks for a new object")
 
     def _named_mistake(self, value: Any) -> str | None:
@@ -190,8 +194,10 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scal
     """
     low_rtol, atol_factor = tolerance(actual)
     rtol = max(rtol or 0.0, low_rtol)
-    a = as_array(actual, what)
     e = np.asarray(expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected, dtype=np.float64)
+    if isinstance(actual, (torch.Tensor, np.ndarray)) and tuple(actual.shape) != e.shape:  # before any copy
+        raise CheckFailed(f"{what} has shape {tuple(actual.shape)}, expected {tuple(e.shape)}")
+    a = as_array(actual, what)
     if a.shape != e.shape:
         raise CheckFailed(f"{what} has shape {tuple(a.shape)}, expected {tuple(e.shape)}")
     a = a.astype(np.float64) if a.dtype.kind != "c" else a
@@ -208,8 +214,10 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scal
 
 def equal_ints(actual: Any, expected: Any, what: str) -> np.ndarray:
     """Check an integer array exactly (order matters); return it."""
-    a = as_array(actual, what)
     e = np.asarray(expected)
+    if isinstance(actual, (torch.Tensor, np.ndarray)) and tuple(actual.shape) != e.shape:  # before any copy
+        raise CheckFailed(f"{what} has shape {tuple(actual.shape)}, expected {tuple(e.shape)}")
+    a = as_array(actual, what)
     if a.shape != e.shape:
         raise CheckFailed(f"{what} has shape {tuple(a.shape)}, expected {tuple(e.shape)}")
     if a.dtype.kind == "f" and np.all(a == np.round(a)):

@@ -9,6 +9,7 @@ Nothing here is an attack on its own: it is what a hostile student would write o
 
 import json
 import os
+import stat
 import struct
 import sys
 
@@ -49,6 +50,18 @@ def old_frame(message, blobs=()):
     head = json.dumps({"h": len(header), "sizes": [len(b) for b in blobs]}).encode()
     payload = struct.pack("<I", len(head)) + head + header + b"".join(blobs)
     return struct.pack("<Q", len(payload)) + payload
+
+
+def write_to_pipes(data):
+    """Write ``data`` to every pipe and socket among this process's file descriptors 3 to 50 (the result channel is
+    one of them): how an answer forges what the grader reads."""
+    for fd in range(3, 51):
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+                os.write(fd, data)
+        except OSError:
+            pass
 
 
 def solution_function(notebook_text, name="demographic_parity_gap"):
