@@ -203,7 +203,7 @@ def test_codec_round_trip_refusals_and_bounds() -> None:
 
 def test_a_frame_is_bounded_before_its_json_is_parsed() -> None:
     """A header of millions of tiny values is refused from its raw bytes (json.loads would build gigabytes)."""
-    from autograder.codec import MAX_HEADER_BYTES, MAX_JSON_VALUES
+    from ganbias_helpers.checks.codec import MAX_HEADER_BYTES, MAX_JSON_VALUES
 
     header = b"[" + b"{}," * (MAX_JSON_VALUES + 1) + b"{}]"
     head = json.dumps({"h": len(header), "sizes": []}).encode()
