@@ -531,7 +531,7 @@ class _Child:
 @functools.cache
 def _model_bytes(which: str) -> bytes:
     """The shipped model's parameters, in order, as the child holds them (float32 bytes)."""
-    from .checks import cpu_models
+    from ganbias_helpers.checks.core import cpu_models
 
     model = dict(zip(("gen", "classifier"), cpu_models()))[which]
     return b"".join(p.detach().contiguous().numpy().tobytes() for p in model.parameters())
