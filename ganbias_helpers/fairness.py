@@ -166,7 +166,8 @@ def _wilson_gap_interval(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarr
     level_two = 1 - (1 - confidence) / (2 * n_groups)
     parity = gap_range(bounds(everyone, y_pred == 1, level_one))
     opportunity = gap_range(bounds(y_true == 1, y_pred == 1, level_one))
-    tpr, fpr = gap_range(bounds(y_true == 1, y_pred == 1, level_two)), gap_range(bounds(y_true == 0, y_pred == 1, level_two))
+    tpr = gap_range(bounds(y_true == 1, y_pred == 1, level_two))
+    fpr = gap_range(bounds(y_true == 0, y_pred == 1, level_two))
     odds = (max(tpr[0], fpr[0]), max(tpr[1], fpr[1]))
     return np.array([parity, odds, opportunity])
 
@@ -219,8 +220,8 @@ def gaps_with_intervals(
         small = n < min_count
         note = f"only {n} faces in a group: too few to conclude" if small else ""
         lo, hi = (wilson[j] if small else (low[j], high[j]))
-        rows.append({"gap": point[j], "low": float(lo), "high": float(hi), "interval": "Wilson" if small else "bootstrap",
-                     "smallest count": n, "note": note})
+        rows.append({"gap": point[j], "low": float(lo), "high": float(hi),
+                     "interval": "Wilson" if small else "bootstrap", "smallest count": n, "note": note})
     return pd.DataFrame(rows, index=list(GAP_NAMES))
 
 
