@@ -267,13 +267,17 @@ def permutation_p_value(observed: float, shuffled) -> float:
 
 
 def shuffled_gap_test(y_true, y_pred, group, gap: str = "equal opportunity gap", n_shuffles: int = 1000,
-                      seed: int = 0) -> dict:
+                      seed: int = 0, within=None) -> dict:
     """How large would the gap be if group and prediction were unrelated? A seeded permutation test.
 
     The group labels are shuffled among the faces the gap is measured on (every group keeps its size):
     among all faces for the demographic parity gap, among the truly positive faces for the equal
     opportunity gap, and separately among the truly positive and the truly negative faces for the
     equalized odds gap. Each shuffle's gap is computed as the real one is.
+
+    With ``within`` (one value per face), labels are only shuffled among faces that share its value. For
+    four groups built from two attributes, ``within`` = the first attribute shuffles the second one inside
+    each of its groups: the baseline for "does the second split add anything beyond the first?".
 
     Returns:
         A dict with ``observed`` (the real gap), ``shuffled`` (the ``n_shuffles`` shuffled gaps),
@@ -291,6 +295,11 @@ def shuffled_gap_test(y_true, y_pred, group, gap: str = "equal opportunity gap",
     strata = {"demographic parity gap": [np.ones(len(y_true), bool)],
               "equal opportunity gap": [y_true == 1],
               "equalized odds gap": [y_true == 1, y_true == 0]}[gap]
+    if within is not None:
+        within = np.asarray(within).ravel()
+        if len(within) != len(y_true):
+            raise ValueError("within must give one value per face, as y_true does")
+        strata = [rows & (within == value) for rows in strata for value in np.unique(within)]
     rng = np.random.default_rng(seed)
     shuffled = []
     for start in range(0, n_shuffles, 200):  # in chunks, to keep memory small

@@ -68,12 +68,14 @@ def describe_values(labels: Sequence[str], values: Sequence[float], digits: int 
 
 
 def plot_grouped_bars(table, ylabel: str, title: str, ylim: tuple[float, float] | None = (0, 1.05),
-                      flagged=None, flag_label: str = "", figsize: tuple[float, float] = (7.5, 3.6)) -> Figure:
+                      flagged=None, flag_label: str = "", figsize: tuple[float, float] = (7.5, 3.6),
+                      low=None, high=None) -> Figure:
     """Grouped vertical bars, one group per row of ``table`` (a DataFrame) and one bar per column.
 
     Each column gets a colour *and* a hatch; the legend sits outside the axes, so it never hides a bar;
     every bar carries its value. ``flagged`` (a boolean table of the same shape) draws those bars hollow,
-    marked with an asterisk, explained by ``flag_label`` in the legend.
+    marked with an asterisk, explained by ``flag_label`` in the legend. ``low`` and ``high`` (tables of
+    the same shape) add an interval to each bar.
     """
     from matplotlib.patches import Patch
 
@@ -86,10 +88,16 @@ def plot_grouped_bars(table, ylabel: str, title: str, ylim: tuple[float, float] 
         for i, row in enumerate(rows):
             value = float(table.loc[row, column])
             hollow = bool(flagged is not None and flagged.loc[row, column])
-            ax.bar(x[i] - 0.4 + (j + 0.5) * width, value, width, color="white" if hollow else colour,
+            centre = x[i] - 0.4 + (j + 0.5) * width
+            ax.bar(centre, value, width, color="white" if hollow else colour,
                    edgecolor=colour if hollow else "black", linewidth=1.2 if hollow else 0.5, hatch=hatch)
+            top = value
+            if low is not None and high is not None:
+                lo, hi = float(low.loc[row, column]), float(high.loc[row, column])
+                ax.errorbar(centre, value, yerr=[[value - lo], [hi - value]], color="black", capsize=2, linewidth=0.8)
+                top = hi
             label = f"{value:.2f}" + ("*" if hollow else "")
-            ax.annotate(label, (x[i] - 0.4 + (j + 0.5) * width, max(value, 0)), xytext=(0, 2),
+            ax.annotate(label, (centre, max(top, 0)), xytext=(0, 2),
                         textcoords="offset points", ha="center", va="bottom", fontsize=7, rotation=90)
     ax.set_xticks(x)
     crowded = len(rows) > 4

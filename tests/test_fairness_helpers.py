@@ -179,3 +179,18 @@ def test_small_groups_get_a_wilson_interval_that_covers_the_gap() -> None:
     assert row["interval"] == "Wilson" and row["low"] <= row["gap"] <= row["high"]
     assert frame.loc["demographic parity gap", "interval"] == "bootstrap"
     assert row["high"] - row["low"] > 0.3  # five faces leave the gap wide open
+
+
+def test_shuffling_within_a_first_split_keeps_it() -> None:
+    """Shuffling the second attribute inside the first one's groups keeps the first split's gap as it is."""
+    rng = np.random.default_rng(2)
+    first, second = rng.integers(0, 2, 3000), rng.integers(0, 2, 3000)
+    y_true = rng.integers(0, 2, 3000)
+    y_pred = np.where(first == 1, y_true, 0)  # the first attribute matters, the second does not
+    four = intersection_groups(first, second, "A", "B")
+    within = shuffled_gap_test(y_true, y_pred, four, gap="demographic parity gap", n_shuffles=200, within=first)
+    everything = shuffled_gap_test(y_true, y_pred, four, gap="demographic parity gap", n_shuffles=200)
+    assert everything["p"] < 0.01  # against fully shuffled groups the four-way gap looks real ...
+    assert within["p"] > 0.05  # ... but the second split adds nothing beyond the first
+    with pytest.raises(ValueError, match="one value per face"):
+        shuffled_gap_test(y_true, y_pred, four, within=first[:10])
