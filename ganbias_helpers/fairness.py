@@ -313,6 +313,30 @@ def shuffled_gap_test(y_true, y_pred, group, gap: str = "equal opportunity gap",
             "p": permutation_p_value(observed, values)}
 
 
+def balanced_accuracy(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """Each column's balanced accuracy: the mean of its true positive and true negative rates.
+
+    Unlike plain accuracy it does not reward always answering "no" for a rare attribute: 0.5 is what a
+    coin (or a constant answer) gets, 1.0 is perfect. A column with no positives (or no negatives)
+    counts the missing rate as 0, as fairlearn does.
+
+    Args:
+        labels: 0/1 labels, ``(n,)`` or ``(n, n_attributes)``.
+        predictions: 0/1 predictions of the same shape.
+
+    Returns:
+        One balanced accuracy per column (a 0-d array for 1-d inputs).
+    """
+    labels, predictions = np.asarray(labels).astype(int), np.asarray(predictions).astype(int)
+    if labels.shape != predictions.shape:
+        raise ValueError(f"labels and predictions must have the same shape, got {labels.shape} and {predictions.shape}")
+    positive, negative = labels == 1, labels == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = np.nan_to_num(((predictions == 1) & positive).sum(axis=0) / positive.sum(axis=0))
+        tnr = np.nan_to_num(((predictions == 0) & negative).sum(axis=0) / negative.sum(axis=0))
+    return (tpr + tnr) / 2
+
+
 def intersection_groups(first: np.ndarray, second: np.ndarray, first_name: str, second_name: str) -> np.ndarray:
     """Name the four groups of two 0/1 attributes, e.g. ``"Male, Young"`` or ``"not Male, not Young"``."""
     first, second = np.asarray(first).astype(bool), np.asarray(second).astype(bool)

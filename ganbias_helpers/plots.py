@@ -27,25 +27,17 @@ LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo")
 
 
-def show_figure(fig: Figure, description: str, dpi: int = 100) -> None:
-    """Show a figure in the notebook with a text description that every reader gets.
+def figure_bundle(fig: Figure, description: str, dpi: int = 100) -> tuple[dict, dict]:
+    """A figure as a Jupyter output bundle ``(data, metadata)`` that carries its text description.
 
-    The output carries three forms of one picture: an HTML ``<img>`` whose ``alt`` text is the
-    description (what JupyterLab, Colab and nbconvert's HTML show, and what a screen reader reads),
-    the PNG itself, and a plain-text form that starts with "Figure:" and gives the description (for
-    text-only front ends). The figure is closed afterwards, so it is not drawn a second time.
-
-    Args:
-        fig: The figure.
-        description: What the figure shows, in a sentence or a few: the kind of chart, its axes and
-            what a reader should see in it (numbers included where they matter).
-        dpi: Resolution of the PNG.
+    ``data`` holds three forms of one picture: an HTML ``<img>`` whose ``alt`` text is the description
+    (what JupyterLab, Colab and nbconvert's HTML show, and what a screen reader reads), the PNG itself,
+    and a plain-text form that starts with "Figure:" and gives the description (for text-only front
+    ends). The figure is closed afterwards.
     """
     import base64
     import html
     import io
-
-    from IPython.display import display
 
     if not isinstance(description, str) or not description.strip():
         raise ValueError("every figure needs a text description: pass a sentence that says what it shows")
@@ -54,12 +46,29 @@ def show_figure(fig: Figure, description: str, dpi: int = 100) -> None:
     plt.close(fig)
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
     text = " ".join(description.split())
-    bundle = {
+    data = {
         "text/html": f'<img src="data:image/png;base64,{png}" alt="{html.escape(text, quote=True)}">',
         "image/png": png,
         "text/plain": f"Figure: {text}",
     }
-    display(bundle, raw=True, metadata={"image/png": {"alt": text}})
+    return data, {"image/png": {"alt": text}}
+
+
+def show_figure(fig: Figure, description: str, dpi: int = 100) -> None:
+    """Show a figure in the notebook with a text description that every reader gets (see :func:`figure_bundle`).
+
+    The figure is closed afterwards, so it is not drawn a second time.
+
+    Args:
+        fig: The figure.
+        description: What the figure shows, in a sentence or a few: the kind of chart, its axes and
+            what a reader should see in it (numbers included where they matter).
+        dpi: Resolution of the PNG.
+    """
+    from IPython.display import display
+
+    data, metadata = figure_bundle(fig, description, dpi)
+    display(data, raw=True, metadata=metadata)
 
 
 def describe_values(labels: Sequence[str], values: Sequence[float], digits: int = 2) -> str:

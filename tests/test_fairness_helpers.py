@@ -9,6 +9,7 @@ from ganbias_helpers import attribute_index
 from ganbias_helpers.fairness import (
     GAP_NAMES,
     MIN_COUNT,
+    balanced_accuracy,
     gap_report,
     gaps_with_intervals,
     group_table,
@@ -194,3 +195,18 @@ def test_shuffling_within_a_first_split_keeps_it() -> None:
     assert within["p"] > 0.05  # ... but the second split adds nothing beyond the first
     with pytest.raises(ValueError, match="one value per face"):
         shuffled_gap_test(y_true, y_pred, four, within=first[:10])
+
+
+def test_balanced_accuracy_matches_the_model_card() -> None:
+    """The shipped predictions give the balanced accuracies the model card reports (weights/metrics.json)."""
+    import json
+    from pathlib import Path
+
+    import ganbias_helpers
+
+    labels, predictions = load_test_predictions()
+    card = json.loads((Path(ganbias_helpers.__file__).parent / "weights" / "metrics.json").read_text())
+    assert np.allclose(balanced_accuracy(labels, predictions), card["classifier"]["balanced_accuracy"], atol=1e-6)
+    assert balanced_accuracy([1, 1, 0, 0], [0, 0, 0, 0]) == pytest.approx(0.5)  # always "no": a coin's score
+    with pytest.raises(ValueError, match="same shape"):
+        balanced_accuracy([1, 0], [1, 0, 1])
