@@ -94,3 +94,12 @@ def test_a_bad_hand_scores_file_stops_grade_before_anything_runs(tmp_path: Path,
     code = main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--manual-scores", str(bad)])
     assert code == 2 and "unknown question" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_readme_states_the_written_questions_points() -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"\*\*Written questions\*\* add (\d+) points graded by hand", readme)
+    assert stated and float(stated.group(1)) == sum(q.points for q in manual_questions())
+    assert re.search(r"(?s)eight in all", readme) and len(manual_questions()) == 8
