@@ -273,7 +273,7 @@ def plot_covariance_heatmap(cov: np.ndarray, indices: Sequence[int] | None = Non
         xticklabels=[ATTRIBUTE_NAMES[i] for i in idx],
         yticklabels=[ATTRIBUTE_NAMES[i] for i in idx],
         annot=len(idx) <= 15,  # the values, with their signs: readable without colour
-        fmt="+.1f",
+        fmt="+.2g",
         annot_kws={"fontsize": 7},
         cbar_kws={"label": "covariance of logit changes"},
     )
