@@ -272,8 +272,9 @@ def plot_covariance_heatmap(cov: np.ndarray, indices: Sequence[int] | None = Non
         square=True,
         xticklabels=[ATTRIBUTE_NAMES[i] for i in idx],
         yticklabels=[ATTRIBUTE_NAMES[i] for i in idx],
-        annot=len(idx) <= 15,  # the values, with their signs: readable without colour
-        fmt="+.2g",
+        # The values, with their signs, so the picture reads without colour; short enough for their cells.
+        annot=np.vectorize(lambda v: f"{v:+.0f}" if abs(v) >= 10 else f"{v:+.1f}")(sub) if len(idx) <= 15 else False,
+        fmt="",
         annot_kws={"fontsize": 7},
         cbar_kws={"label": "covariance of logit changes"},
     )

@@ -88,7 +88,7 @@ def test_signs_do_not_rest_on_colour() -> None:
     male, lipstick = attribute_index("Male"), attribute_index("Wearing_Lipstick")
     cov[male, male], cov[lipstick, lipstick], cov[male, lipstick], cov[lipstick, male] = 4.0, 3.0, -2.0, -2.0
     heat = plots.plot_covariance_heatmap(cov, [male, lipstick])
-    assert {t.get_text() for t in heat.axes[0].texts} == {"+4", "-2", "+3"}  # values, with signs
+    assert {t.get_text() for t in heat.axes[0].texts} == {"+4.0", "-2.0", "+3.0"}  # values, with signs
 
 
 def test_grouped_bars_mark_flagged_bars_and_keep_the_legend_outside() -> None:
