@@ -457,7 +457,11 @@ def prairielearn_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001
     message = f"{grade.total:g} / {grade.max_total:g} points"
     if grade.status != "graded":
         message += f" ({grade.status.replace('_', ' ')})"
-    output = "\n".join(["Notebooks read: " + (", ".join(grade.files) or "none"), *("! " + p for p in grade.problems)])
+    from .manual import pending_note
+
+    note = pending_note(fg.notebook for fg in grade.functions)  # written questions: graded by hand
+    output = "\n".join([*([note] if note else []), "Notebooks read: " + (", ".join(grade.files) or "none"),
+                        *("! " + p for p in grade.problems)])
     results = {"gradable": True, "score": min(1.0, max(0.0, score)), "message": message, "output": output,
                "tests": tests}
     return _fit(results)

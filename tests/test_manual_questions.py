@@ -19,7 +19,7 @@ from autograder.manual import (
     questions_from_notebooks,
     read_manual_scores,
 )
-from autograder.platforms import PlatformConfig, gradescope_results
+from autograder.platforms import PlatformConfig, gradescope_results, prairielearn_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +46,8 @@ def test_feedback_and_results_say_the_score_is_the_autograded_part() -> None:
     assert note in feedback_text(g)
     assert note in gradescope_json(g)["output"]
     assert note in gradescope_results(g, PlatformConfig("gradescope", version="test").validate())["output"]
+    config = PlatformConfig("prairielearn", notebooks=("04_fairness",), version="test").validate()
+    assert note in prairielearn_results(g, config)["output"]
     assert pending_note([]) == ""
 
 
