@@ -53,6 +53,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "comments and formatting are normalised (flags only; grades unchanged)")
     p.add_argument("--similarity-threshold", type=float, default=0.8, metavar="J",
                    help="Jaccard index of normalised token 5-grams at which a pair is listed (default 0.8)")
+    p.add_argument("--manual-scores", default=None, metavar="FILE.csv",
+                   help="hand scores of the written questions (columns student,question,points), merged into "
+                        "grades.csv; without it grades.csv lists what is still to grade by hand (autograder/manual.py)")
     late = p.add_argument_group("late submissions and Canvas (autograder/lms.py)")
     late.add_argument("--due", default=None, metavar="DATETIME",
                       help="due date, e.g. 2026-12-01T23:59 (in --timezone): nbgrader's timestamp.txt per submission "
@@ -94,6 +97,13 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as err:
             print(f"ganbias grade: {err}", file=sys.stderr)
             return 2
+    from .manual import apply_manual_scores, read_manual_scores
+
+    try:
+        manual_scores = read_manual_scores(args.manual_scores) if args.manual_scores else None
+    except (ValueError, OSError) as err:  # said first, before grading
+        print(f"ganbias grade: {err}", file=sys.stderr)
+        return 2
     try:
         isolation = choose_isolation(args.isolation, trusted=args.trusted_submissions)
     except IsolationError as err:
@@ -110,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"ganbias grade: {err}", file=sys.stderr)
         return 2
     print(summary.text())
+    for line in apply_manual_scores(args.out, summary.grades, manual_scores):
+        print(line)
     if args.due or args.canvas:
         from .lms import after_batch
 

@@ -40,6 +40,7 @@ from .items import (
     items_of,
     notebooks_named_in,
 )
+from .manual import pending_note
 from .notebook import (
     MAX_NOTEBOOK_BYTES,
     AnswerProgram,
@@ -469,6 +470,8 @@ def _hide_student_text(result: CallResult) -> None:
 def feedback_text(grade: StudentGrade) -> str:
     """Per-student feedback: what passed, what failed and why (no hidden expected values)."""
     lines = [f"Feedback for {grade.student}: {grade.total:g} / {grade.max_total:g} points", ""]
+    if note := pending_note(fg.notebook for fg in grade.functions):  # written questions: graded by hand
+        lines += [note, ""]
     if grade.status == "grader_error":
         lines += ["The grader itself had a problem with your submission; it will be graded again.", ""]
     elif grade.status != "graded":
@@ -498,8 +501,9 @@ def gradescope_json(grade: StudentGrade) -> dict:
     for fg in grade.functions:
         tests.append({"name": f"{fg.notebook}: {fg.name}", "score": fg.points, "max_score": fg.max_points,
                       "output": "\n".join(fg.messages) or "All checks passed.", "visibility": "visible"})
+    note = pending_note(fg.notebook for fg in grade.functions)  # the written questions are graded by hand
     return {"score": grade.total, "execution_time": round(grade.seconds, 2),
-            "output": "\n".join(grade.problems), "tests": tests}
+            "output": "\n".join([note, *grade.problems] if note else grade.problems), "tests": tests}
 
 
 def printable(text: str) -> str:

@@ -375,6 +375,8 @@ def gradescope_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001 (
     ``visible_visibility``) and, per function with hidden checks, one test without a score
     holding what failed on those (at ``hidden_visibility``).
     """
+    from .manual import pending_note
+
     tests = []
     counters: dict[str, int] = {}
     for fg in grade.functions:
@@ -409,6 +411,8 @@ def gradescope_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001 (
         lines.append("Some of your code crashed the process it ran in; the rest was graded.")
     elif grade.status == "refused":
         lines.append("Nothing could be graded: see below.")
+    if note := pending_note(fg.notebook for fg in grade.functions):  # written questions: graded by hand
+        lines.append(note)
     if grade.files:
         lines.append("Notebooks read: " + ", ".join(f"`{html.escape(f)}`" for f in grade.files))
     if grade.problems:
@@ -453,7 +457,11 @@ def prairielearn_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001
     message = f"{grade.total:g} / {grade.max_total:g} points"
     if grade.status != "graded":
         message += f" ({grade.status.replace('_', ' ')})"
-    output = "\n".join(["Notebooks read: " + (", ".join(grade.files) or "none"), *("! " + p for p in grade.problems)])
+    from .manual import pending_note
+
+    note = pending_note(fg.notebook for fg in grade.functions)  # written questions: graded by hand
+    output = "\n".join([*([note] if note else []), "Notebooks read: " + (", ".join(grade.files) or "none"),
+                        *("! " + p for p in grade.problems)])
     results = {"gradable": True, "score": min(1.0, max(0.0, score)), "message": message, "output": output,
                "tests": tests}
     return _fit(results)

@@ -79,23 +79,36 @@ def make_two_scale_data(
     n: int = 2000,
     big_scale: float = 1000.0,
     seed: int = 0,
+    separations: tuple[float, float] = (0.5, 3.0),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Two informative features in very different units, for a balanced two-class problem.
 
-    Feature 0 is a weak clue measured in big units (think "income in dollars"):
+    By default feature 0 is a weak clue measured in big units (think "income in dollars"):
     its class means differ by half a standard deviation, and its values are
     about ``big_scale`` times larger than feature 1's. Feature 1 is a strong clue
     in small units (think "a score between -3 and 3"): its class means differ by
-    three standard deviations.
+    three standard deviations. ``separations=(1.5, 1.5)`` makes the two features
+    equally informative, so that only their units differ.
+
+    Args:
+        n: Number of points (classes drawn with equal chance).
+        big_scale: How many times larger feature 0's units are.
+        seed: Seed for the draw.
+        separations: Distance between the class means of feature 0 and of feature 1,
+            in standard deviations of that feature.
 
     Returns:
         ``(x, y)``: float32 features ``(n, 2)`` and int64 labels ``(n,)``.
     """
+    first, second = (float(s) for s in separations)
+    if first < 0 or second < 0 or big_scale <= 0:
+        raise ValueError(f"separations must not be negative and big_scale must be positive; got "
+                         f"separations={separations}, big_scale={big_scale}")
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, size=n)
-    weak = (rng.normal(0.0, 1.0, size=n) + 0.5 * y) * big_scale
-    strong = rng.normal(0.0, 1.0, size=n) + 3.0 * y - 1.5
-    x = np.stack([weak, strong], axis=1)
+    big = (rng.normal(0.0, 1.0, size=n) + first * y) * big_scale
+    small = rng.normal(0.0, 1.0, size=n) + second * y - second / 2
+    x = np.stack([big, small], axis=1)
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
 
 

@@ -49,8 +49,9 @@ def hold_tradeoff(
 
     Returns:
         One row per strength with the mean change of the target's logit, the mean change of the held
-        attribute's logit, their ratio (held change per unit of target change) and the mean absolute
-        pixel change between the first and the last image (pixels in [-1, 1]).
+        attribute's logit, their ratio (held change per unit of target change), the mean absolute
+        pixel change between the first and the last image (pixels in [-1, 1]), and that pixel change
+        per unit of target change (how much the picture changes for each logit unit the target moves).
     """
     device = next(gen.parameters()).device
     start = get_noise(n_images, gen.z_dim, device, seed=seed)
@@ -67,5 +68,7 @@ def hold_tradeoff(
         held_change = change[:, hold_index].mean().item()
         rows.append({"hold strength": s, "target change": target_change, "held change": held_change,
                      "held per unit of target": held_change / target_change if target_change else float("nan"),
-                     "image change": (images - start_images).abs().mean().item()})
+                     "image change": (image_change := (images - start_images).abs().mean().item()),
+                     "image change per unit of target": image_change / abs(target_change) if target_change
+                     else float("nan")})
     return pd.DataFrame(rows).set_index("hold strength")

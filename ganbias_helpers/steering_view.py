@@ -11,9 +11,6 @@ set as the output widget's state rather than captured into it, so headless runs
 
 from __future__ import annotations
 
-import base64
-import io
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -22,7 +19,7 @@ from torch import nn
 
 from .attributes import ATTRIBUTE_NAMES, attribute_index
 from .models import get_noise
-from .plots import image_grid
+from .plots import OKABE_ITO, describe_values, figure_bundle, image_grid
 from .reference import steering_step
 
 
@@ -57,22 +54,33 @@ def steer_and_show(
                      f"{ATTRIBUTE_NAMES[attribute_index(attribute)]}", fontsize=9)
     ax_img.axis("off")
     change = (end_p - start_p).mean(dim=0).numpy()
-    colors = ["tab:red" if v > 0 else "tab:blue" for v in change]
-    ax_bar.bar(np.arange(len(change)), change, color=colors)
+    # Colour-blind-safe colours; a decrease is also hatched, so the sign does not rest on colour alone.
+    colors = [OKABE_ITO[4] if v > 0 else OKABE_ITO[3] for v in change]
+    ax_bar.bar(np.arange(len(change)), change, color=colors, edgecolor="black", linewidth=0.3,
+               hatch=["" if v > 0 else "////" for v in change])
     ax_bar.set_xticks(np.arange(len(change)))
     ax_bar.set_xticklabels(ATTRIBUTE_NAMES, rotation=90, fontsize=7)
     ax_bar.axhline(0, color="black", linewidth=0.8)
     ax_bar.set_ylabel("mean change in probability")
+    ax_bar.set_title("mean change of each attribute's score (up: plain bars, down: hatched)", fontsize=9)
     fig.tight_layout()
+    fig.description = describe_steering(attribute, direction, steps, n_faces, change)  # for figure_output
     return fig
 
 
+def describe_steering(attribute: str | int, direction: int, steps: int, n_faces: int, change: np.ndarray) -> str:
+    """A text description of :func:`steer_and_show`'s picture: what was steered, and the largest changes."""
+    order = np.argsort(-np.abs(change))[:5]
+    return (f"{n_faces} generated faces before (top row) and after (bottom row) {steps} steps "
+            f"{'toward' if direction > 0 else 'away from'} {ATTRIBUTE_NAMES[attribute_index(attribute)]}, beside a bar "
+            f"chart of the mean change of all 40 attribute scores. Largest changes: "
+            f"{describe_values([ATTRIBUTE_NAMES[i] for i in order], change[order], digits=3)}.")
+
+
 def figure_output(fig: Figure) -> dict:
-    """A figure as one Jupyter ``display_data`` output (PNG), as the inline backend would show it."""
-    png = io.BytesIO()
-    fig.savefig(png, format="png", bbox_inches="tight")
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"image/png": base64.b64encode(png.getvalue()).decode("ascii"), "text/plain": repr(fig)}}
+    """A figure as one Jupyter ``display_data`` output with its text description (see ``plots.figure_bundle``)."""
+    data, metadata = figure_bundle(fig, getattr(fig, "description", "") or "A figure of the steering view.")
+    return {"output_type": "display_data", "metadata": metadata, "data": data}
 
 
 def steering_view(gen: nn.Module, classifier: nn.Module, attribute: str = "Smiling", direction: int = 1,
@@ -88,8 +96,11 @@ def steering_view(gen: nn.Module, classifier: nn.Module, attribute: str = "Smili
         import ipywidgets as w
         from IPython.display import display
     except ImportError:
+        from IPython.display import display
+
         fig = steer_and_show(gen, classifier, attribute, direction, steps)
-        plt.show()
+        output = figure_output(fig)
+        display(output["data"], raw=True, metadata=output["metadata"])
         return fig
     pick = w.Dropdown(options=list(ATTRIBUTE_NAMES), value=ATTRIBUTE_NAMES[attribute_index(attribute)],
                       description="attribute")

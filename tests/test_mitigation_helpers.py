@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ganbias_helpers import Z_DIM, get_noise
@@ -28,7 +29,9 @@ def test_hold_tradeoff_has_one_row_per_strength_and_leaves_the_models_alone(tiny
     before = [p.clone() for p in gen.parameters()]
     table = hold_tradeoff(gen, classifier, 20, 36, strengths=(0.0, 1.0), n_images=4, steps=2)
     assert list(table.index) == [0.0, 1.0]
-    assert set(table.columns) == {"target change", "held change", "held per unit of target", "image change"}
+    assert set(table.columns) == {"target change", "held change", "held per unit of target", "image change",
+                                  "image change per unit of target"}
     assert (table["image change"] > 0).all()
+    assert np.allclose(table["image change per unit of target"], table["image change"] / table["target change"].abs())
     assert all(torch.equal(a, b) for a, b in zip(before, gen.parameters()))
     assert all(p.grad is None for p in gen.parameters())

@@ -100,7 +100,8 @@ def test_grade_ids_are_unique_and_metadata_is_schema_3() -> None:
                 assert meta["grade_id"], f"{name}: empty grade_id"
                 if meta["grade"]:
                     assert "points" in meta and meta["points"] >= 0
-                    assert meta["locked"], f"{name}: graded test cell {meta['grade_id']} must be locked"
+                    if not meta["solution"]:  # a written answer (graded by hand) is the one graded cell left open
+                        assert meta["locked"], f"{name}: graded test cell {meta['grade_id']} must be locked"
                 if folder == SOLUTIONS:
                     gid = meta["grade_id"]
                     assert gid not in seen, f"grade_id {gid!r} appears in {seen.get(gid)} and {name}"
@@ -110,8 +111,10 @@ def test_grade_ids_are_unique_and_metadata_is_schema_3() -> None:
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_graded_functions_follow_the_contract(name: str) -> None:
     cells = read(SOLUTIONS / name).cells
-    answers = {nbgrader_meta(c)["grade_id"]: i for i, c in enumerate(cells) if nbgrader_meta(c)["solution"]}
-    tests = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in cells if nbgrader_meta(c)["grade"]}
+    code = [c.cell_type == "code" for c in cells]  # written answers (markdown) are tested below
+    answers = {nbgrader_meta(c)["grade_id"]: i for i, c in enumerate(cells) if nbgrader_meta(c)["solution"] and code[i]}
+    tests = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for i, c in enumerate(cells)
+             if nbgrader_meta(c)["grade"] and code[i]}
     expected = CONTRACT[name]
     assert set(answers) == set(expected) | UNGRADED_ANSWERS.get(name, set())
     assert tests == {f"test_{fn}": points for fn, points in expected.items()}
@@ -130,6 +133,30 @@ def test_graded_functions_follow_the_contract(name: str) -> None:
         assert f'check("{fn}")' in visible, f"test_{fn} must run the visible checks: check({fn!r})"
         assert HIDDEN_BLOCK.search(test_cell.source) and f'check_hidden("{fn}")' in hidden, \
             f"test_{fn} must run the hidden checks: check_hidden({fn!r}), between the hidden-test markers"
+
+
+def test_written_questions_are_manually_graded_answer_cells_with_a_hidden_rubric() -> None:
+    """From notebook 02 on: at least one written question each, as the grader's table lists them."""
+    from autograder.manual import manual_questions
+
+    found = []
+    for name in NOTEBOOKS:
+        cells = read(SOLUTIONS / name).cells
+        for i, cell in enumerate(cells):
+            meta = nbgrader_meta(cell)
+            if cell.cell_type != "markdown" or not meta["solution"]:
+                continue
+            assert meta["grade"] and not meta["locked"] and meta["points"] > 0, f"{name}: {meta['grade_id']}"
+            assert SOLUTION_BLOCK.search(cell.source + "\n") and "Rubric" in cell.source, \
+                f"{name}: {meta['grade_id']} needs its rubric inside the solution markers"
+            question = cells[i - 1]
+            assert question.cell_type == "markdown" and nbgrader_meta(question)["locked"]
+            assert "Written question" in question.source and f"({meta['points']:g} points" in question.source
+            found.append((name.removesuffix(".ipynb"), meta["grade_id"], meta["points"]))
+    per_notebook = {n for n, _, _ in found}
+    assert per_notebook == {n.removesuffix(".ipynb") for n in NOTEBOOKS[1:]}, "one or more per notebook from 02 on"
+    assert len(found) >= 8
+    assert [(q.notebook, q.grade_id, q.points) for q in manual_questions()] == found
 
 
 def test_graded_signatures() -> None:
@@ -162,7 +189,9 @@ def test_release_has_no_solutions_or_hidden_tests(name: str) -> None:
     for cell in release.cells:
         meta = nbgrader_meta(cell)
         original = source_cells[meta["grade_id"]]
-        if meta["solution"]:
+        if meta["solution"] and cell.cell_type == "markdown":  # a written answer: the rubric stays out
+            assert cell.source.strip() == "YOUR ANSWER HERE", f"{name}: {meta['grade_id']} should be an empty answer"
+        elif meta["solution"]:
             assert "raise NotImplementedError()" in cell.source
             for block in SOLUTION_BLOCK.findall(original.source):
                 for line in block.splitlines():

@@ -239,7 +239,8 @@ def test_wheel_is_the_whole_grader(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         record = archive.read("ganbias-0.1.0.dist-info/RECORD").decode()
-    for needed in ("autograder/platforms.py", "autograder/course_cells.json", "autograder/items/nb04_fairness.py",
+    for needed in ("autograder/platforms.py", "autograder/course_cells.json", "autograder/manual_questions.json",
+                   "autograder/items/nb04_fairness.py",
                    "ganbias_helpers/reference.py", "ganbias_helpers/weights/pretrained_celeba.pth",
                    "ganbias_helpers/weights/SHA256SUMS", "ganbias-0.1.0.dist-info/entry_points.txt"):
         assert needed in names
