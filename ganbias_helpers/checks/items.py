@@ -14,7 +14,7 @@ visible cases through :func:`~.core.check`; the solutions' hidden test cells and
 ``ganbias grade`` run the hidden ones too.
 To add a graded function: its answer and test cells in the solution notebook
 (the test cell calls ``check("name")`` and, between nbgrader's hidden-test
-markers, ``check_hidden("name")``), one :class:`Item` in its notebook's module
+markers, the grader's ``check_hidden`` of the name), one :class:`Item` in its notebook's module
 here, its hidden builder in the grader's ``autograder/items/``, then ``make notebooks``.
 """
 
