@@ -235,13 +235,43 @@ def test_the_secret_comes_from_the_environment_or_the_file(monkeypatch: pytest.M
     assert secret_module.read_secret() == path.read_text().strip() and len(secret_module.read_secret()) == 64
     monkeypatch.setenv(secret_module.SECRET_ENV, SECRET_B)
     assert secret_module.read_secret() == SECRET_B, "the environment wins over the file"
-    ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", "course_secret.txt", "submitted/x/a.ipynb",
-                              "autograded/x", "grades/grades.csv", "canvas_gradebook_export.csv", "bundles/a.zip"],
-                             cwd=ROOT)
-    assert ignored.returncode == 0, ".gitignore must cover the secret, nbgrader's folders, grades and rosters"
+    private = ["course_secret.txt", "submitted/x/ganbias/a.ipynb", "autograded/x/ganbias/a.ipynb", "feedback/x/a.html",
+               "grades/grades.csv", "canvas_gradebook_export.csv", "rosters/section1.csv", "bundles/autograder.zip",
+               "pl/questions/ganbias/tests/course_secret.txt"]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *private], cwd=ROOT, capture_output=True,
+                             text=True)
+    assert ignored.stdout.split() == private, ".gitignore must cover the secret, nbgrader's folders, grades, rosters"
     kept = subprocess.run(["git", "check-ignore", "--no-index", "solutions/ganbias/04_fairness.ipynb",
                            "notebooks/ganbias/04_fairness.ipynb"], cwd=ROOT, capture_output=True, text=True)
     assert kept.stdout == ""
+
+
+def test_the_bundles_carry_the_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_secret) -> None:  # noqa: ANN001
+    import stat
+    import zipfile
+
+    from autograder.export import export_gradescope, export_prairielearn
+    from autograder.platforms import PlatformConfig
+
+    monkeypatch.setenv(secret_module.SECRET_ENV, SECRET_A)
+    zipped = export_gradescope(tmp_path / "gs", PlatformConfig("gradescope", version="test").validate())
+    with zipfile.ZipFile(zipped) as archive:
+        info = archive.getinfo("course_secret.txt")
+        assert archive.read(info).decode().strip() == SECRET_A
+        assert stat.S_IMODE(info.external_attr >> 16) == 0o600, "only root may read the secret in the container"
+    question = export_prairielearn(tmp_path / "pl", PlatformConfig("prairielearn", version="test").validate(),
+                                   image="me/grader:1")
+    assert (question / "tests" / "course_secret.txt").read_text().strip() == SECRET_A
+    assert not list((tmp_path / "pl" / "grader-image").rglob("course_secret.txt")), "the image may be public"
+    # The entry point hands the secret to the grader (a stand-in Python records what it got).
+    stand_in = tmp_path / "python"
+    stand_in.write_text(f'#!/bin/sh\nprintf "%s" "$GANBIAS_COURSE_SECRET" > {tmp_path / "got"}\n')
+    stand_in.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != secret_module.SECRET_ENV}
+    for script in (tmp_path / "gs" / "gradescope-autograder" / "run_autograder", question / "tests" / "run_grader"):
+        (tmp_path / "got").unlink(missing_ok=True)
+        subprocess.run(["bash", str(script)], env={**env, "GANBIAS_PYTHON": str(stand_in)}, check=True, timeout=60)
+        assert (tmp_path / "got").read_text() == SECRET_A, script
 
 
 def _lookup_answers(secret: str | None) -> str:
@@ -344,6 +374,24 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     for student, points in expected.items():
         assert first[student] == points == other[student] == public[student], student
     assert first["delegating-fairness-helper"]["equalized_odds_gap"] == 0
+    # nbgrader's way, under the same secret: the visible and hidden checks in place, as the test cells run them.
+    from autograder.hidden import check_hidden
+    from ganbias_helpers.checks import check
+
+    monkeypatch.setenv(secret_module.SECRET_ENV, SECRET_A)
+    for entry in _corpus_sample():
+        ns: dict = {}
+        exec("import numpy as np\nimport torch\n", ns)
+        for src in entry.cells.values():
+            exec(compile(src, entry.name, "exec"), ns)
+        for fn in entry.points:
+            try:
+                check(fn, namespace=ns)
+                check_hidden(fn, namespace=ns)
+                passed = True
+            except AssertionError:
+                passed = False
+            assert passed == (first[student_id(entry)][fn] == item_named(fn).points), (entry.name, fn)
     feedback = (tmp_path / "a" / "feedback" / "delegating-fairness-helper.txt").read_text()
     assert "write the computation yourself" in feedback, feedback
 
@@ -362,7 +410,7 @@ def _graded_paths(tmp: Path):  # noqa: ANN202
     y = np.array([1, 0, 1, 1, 0, 0, 1, 0])
     p = np.array([1, 0, 0, 1, 1, 0, 1, 0])
     g = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    noise = torch.randn(2, 100, generator=torch.Generator().manual_seed(0))
+    noise = torch.randn(2, gen.z_dim, generator=torch.Generator().manual_seed(0))
     labels = np.stack([y] * 40, axis=1)
     return {
         fairness.gaps_with_intervals: lambda: fairness.gaps_with_intervals(y, p, g, n_boot=2),
