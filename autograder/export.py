@@ -51,7 +51,8 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` command to a parent command's subparsers."""
-    p = sub.add_parser("export", help="write a Gradescope autograder zip or a PrairieLearn question and grader image")
+    p = sub.add_parser("export", help="write a Gradescope autograder zip, a PrairieLearn question and grader image, "
+                                      "or the student edition")
     configure(p)
 
 
