@@ -42,8 +42,10 @@ class DelegationError(RuntimeError):
 
 def delegation_message(name: str) -> str:
     """What a student is told when their answer calls the package's implementation ``name``."""
-    return (f"your answer calls the course package's own implementation ({name} in ganbias_helpers), "
-            "which computes what the exercise asks you to write: write the computation yourself")
+    return (f"your answer calls the course package's own implementation ({name} in ganbias_helpers.reference, "
+            "directly or through a package helper built on it, such as steer or gaps_with_intervals), which "
+            "computes what the exercise asks you to write: write the computation yourself (numpy, torch and "
+            "fairlearn are fine)")
 
 
 def graded(fn: F) -> F:
