@@ -82,13 +82,6 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="PrairieLearn: the grader image info.json names (build it from grader-image/)")
     p.add_argument("--qid", default="ganbias", help="PrairieLearn: the question's folder name")
     p.add_argument("--grading-timeout", type=int, default=300, help="PrairieLearn: the grading job's timeout (s)")
-    p.set_defaults(handler=_run_from_cli)
-
-
-def _run_from_cli(args: argparse.Namespace) -> int:
-    from .cli import run as run_cli
-
-    return run_cli(args)
 
 
 def run(args: argparse.Namespace) -> int:

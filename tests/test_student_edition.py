@@ -462,3 +462,44 @@ def test_every_graded_quantity_of_the_package_is_refused_in_place(tmp_path: Path
         with reference.refused(), pytest.raises(reference.DelegationError, match="write the computation yourself"):
             call()
             pytest.fail(f"{fn.__module__}.{fn.__name__} gave a graded quantity while an answer ran")
+
+
+# --------------------------------------------------------------------------- the layout
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> the course's modules it imports, at any level of its code (function-level imports too)."""
+    import ast
+
+    modules = {}
+    for package in ("ganbias_helpers", "autograder"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    edges: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                start = base[:len(base) - node.level + 1] if node.level else []
+                where = ".".join(start + ([node.module] if node.module else []))
+                targets = [t for t in (f"{where}.{a.name}" for a in node.names) if t in modules] or [where]
+            else:
+                continue
+            # Importing a module runs its packages' __init__ first: not a dependency on them.
+            edges[module] |= {t for t in targets if t in modules and t != module and not module.startswith(t + ".")}
+    return edges
+
+
+def test_no_import_cycles_and_the_student_package_never_imports_the_grader() -> None:
+    edges = _imports()
+    assert not [(m, t) for m, ts in edges.items() if m.startswith("ganbias_helpers") for t in ts
+                if t.startswith("autograder")], "the student package must not import the grader"
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(t == goal or (t not in seen and not seen.add(t) and reaches(t, goal, seen)) for t in edges[start])
+
+    cycles = sorted(m for m in edges if reaches(m, m, set()))
+    assert not cycles, f"modules on an import cycle: {cycles}"

@@ -10,7 +10,7 @@ every case of the function, visible or hidden (see :class:`~.core.Case`).
 This is the student's half of each graded function. The hidden cases live only
 with the grader (``autograder.items``, drawn from the course secret), built with
 the same case makers and comparisons. The release notebooks' check cells run the
-visible cases through :func:`~.core.check`; the solutions' hidden test cells and
+visible cases through :func:`~.cells.check`; the solutions' hidden test cells and
 ``ganbias grade`` run the hidden ones too.
 To add a graded function: its answer and test cells in the solution notebook
 (the test cell calls ``check("name")`` and, between nbgrader's hidden-test
