@@ -346,7 +346,7 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
             return float(gaps_with_intervals(y_true, y_pred, group, n_boot=1)["gap"].iloc[1])
     '''))
     save(delegating, root / "delegating-fairness-helper" / "04_fairness.ipynb")
-    students = sorted(p.name for p in root.iterdir())
+    files = sorted(root.glob("*/*.ipynb"))  # one notebook each: only its functions are graded
     isolation = sandbox.choose_isolation(trusted=True)
 
     def grade(secret: str | None, out: str) -> dict[str, dict[str, float]]:
@@ -354,8 +354,7 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
             monkeypatch.delenv(secret_module.SECRET_ENV, raising=False)
         else:
             monkeypatch.setenv(secret_module.SECRET_ENV, secret)
-        summary = grade_batch([root / s for s in students], tmp_path / out, jobs=2, progress=False,
-                              isolation=isolation)
+        summary = grade_batch(files, tmp_path / out, jobs=2, progress=False, isolation=isolation)
         meta = json.loads((tmp_path / out / "grading.json").read_text())
         assert meta["hidden_cases"] == ("public defaults" if secret is None else "course secret")
         assert ("PUBLIC DEFAULTS" in summary.text()) is (secret is None), summary.text()
