@@ -22,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from .export import add_parser as add_export  # light: nothing of the grader is imported
 
     add_export(sub)
+    sub.choices["export"].set_defaults(handler=run)
     s = sub.add_parser("secret", help="the course secret the hidden cases are drawn from (init, show)")
     s.add_argument("action", choices=("init", "show"),
                    help="init: write a new random secret to course_secret.txt (git-ignored); show: say where "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ganbias_helpers.checks.core import run_cases
+from ganbias_helpers.checks.cells import run_cases
 
 from .items import hidden_cases_of
 

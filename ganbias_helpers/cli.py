@@ -200,7 +200,13 @@ def _add_registered(sub: argparse._SubParsersAction) -> None:
     # ``ganbias.egg-info`` left in a checkout by an old build would otherwise hide the installed one's.
     found = {(e.name, e.value): e for d in distributions() for e in d.entry_points if e.group == COMMAND_GROUP}
     for entry in sorted(found.values(), key=lambda e: e.name):
-        entry.load()(sub)
+        try:
+            add = entry.load()
+        except ModuleNotFoundError as err:  # metadata left behind by a package that is not installed here
+            if err.name != entry.module.split(".")[0]:
+                raise
+            continue
+        add(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

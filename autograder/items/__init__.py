@@ -89,6 +89,9 @@ def _hidden_cases(name: str, secret: str | None) -> tuple[Case, ...]:
     wrong = [c.name for c in cases if c.function != name]
     if wrong:
         raise RuntimeError(f"cases of {name} are for other functions: {wrong}")
+    names = [c.name for c in cases] + [c.name for c in visible_cases_of(name)]
+    if len(set(names)) != len(names):  # the feedback tells visible from hidden failures by the case's name
+        raise RuntimeError(f"cases of {name} share a name: {sorted({n for n in names if names.count(n) > 1})}")
     return cases
 
 

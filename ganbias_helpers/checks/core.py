@@ -1,4 +1,4 @@
-"""How a graded function's result is judged, and :func:`check`, the check cells' entry point.
+"""How a graded function's result is judged: a case, its comparisons, and calling a student's function in place.
 
 A :class:`Case` is one call of a graded function: its inputs, the expected value
 (computed with :mod:`ganbias_helpers.reference`), a comparison that raises
@@ -9,7 +9,7 @@ visible cases are defined once, per notebook, in this package
 (``autograder.items``) are judged with the same comparisons:
 
 * ``ganbias grade`` sends each case's inputs to the sandbox and judges what comes back;
-* a notebook's check cell calls :func:`check` (the grader's hidden test cells
+* a notebook's check cell calls :func:`~.cells.check` (the grader's hidden test cells
   ``autograder.hidden.check_hidden``), which calls the function in place (the same
   :func:`~ganbias_helpers.checks.calls.perform_call`) and judges it the same way.
 
@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import copy
 import functools
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from .calls import CallResult, fresh_models, perform_call, reference_helpers
+from .calls import CallResult, fresh_models, perform_call
 from .codec import MAX_MESSAGE_BYTES, DecodeError, ModelRef, Opaque, decode, encode
 
 GEN, CLASSIFIER = ModelRef("gen"), ModelRef("classifier")
@@ -243,7 +242,7 @@ def require(value: Any, kinds: tuple[type, ...], what: str, wanted: str) -> None
         raise CheckFailed(f"{what} should be {wanted}, got {type_name(value)}")
 
 
-# ---------------------------------------------------------------- the check cells' entry point
+# ---------------------------------------------------------------- calling a student's function in place
 
 
 @functools.cache
@@ -270,71 +269,3 @@ def call_in_place(fn: Callable[..., Any], case: Case) -> CallResult:
         return CallResult.from_message(decode(data))  # what the sandbox's wire format would deliver
     except DecodeError:
         return CallResult("crashed", error="its result could not be read back")
-
-
-def run_cases(name: str, cases: Sequence[Case], namespace: dict[str, Any], hidden: bool) -> None:
-    """Check the graded function ``name`` defined in ``namespace`` on ``cases``, and say what is wrong.
-
-    Prints a line per case (visible cases only) and raises :class:`AssertionError`
-    (what nbgrader counts as a failed test) when a case fails. Graded helpers that
-    ``name`` calls are replaced by the reference versions meanwhile, so that one
-    mistake costs one function. :func:`check` runs the visible cases; the grader's
-    hidden test cells run its hidden ones through here too.
-
-    Args:
-        name: A graded function's name (see :mod:`ganbias_helpers.checks.items`).
-        cases: Its cases to run.
-        namespace: Where the function is defined (the notebook's globals).
-        hidden: Whether these are hidden cases (nothing printed, "hidden" in the message).
-    """
-    from .items import helper_sources, item_named
-
-    item = item_named(name)
-    ns = namespace
-    fn = ns.get(name)
-    if not callable(fn):
-        raise AssertionError(f"{name} is not defined: run the cell with your answer first")
-    missing = object()
-    saved = {dep: ns.get(dep, missing) for dep in item.depends}
-    ns.update(reference_helpers(helper_sources(item)))
-    failures = []
-    try:
-        for case in cases:
-            why = case.judge(call_in_place(fn, case))
-            if not hidden:
-                print(("  ok     " if why is None else "  WRONG  ") + case.name + ("" if why is None else f": {why}"))
-            if why is not None:
-                failures.append(f"{case.name}: {why}")
-    finally:
-        for dep, value in saved.items():
-            if value is missing:
-                ns.pop(dep, None)
-            else:
-                ns[dep] = value
-    if failures:
-        helpers = f" (with the reference {', '.join(item.depends)} in place of yours)" if item.depends else ""
-        raise AssertionError(f"{name}{helpers} fails {len(failures)} of {len(cases)} "
-                             f"{'hidden ' if hidden else ''}checks:\n  " + "\n  ".join(failures))
-    if not hidden:
-        print(f"{name}: all {len(cases)} checks passed.")
-
-
-def check(name: str, namespace: dict[str, Any] | None = None) -> None:
-    """Check the graded function ``name`` defined in the calling notebook on its visible cases.
-
-    The check cells call ``check(name)``: it prints ``ok`` or ``WRONG`` with what to
-    fix for each case and raises :class:`AssertionError` when one fails (see
-    :func:`run_cases`). Your grade also uses hidden cases with other inputs, which only
-    the grader has.
-
-    Args:
-        name: A graded function's name (see :mod:`ganbias_helpers.checks.items`).
-        namespace: Where the function is defined (default: the caller's globals, the notebook's).
-
-    Raises:
-        KeyError: If no graded function has that name.
-    """
-    from .items import visible_cases_of
-
-    cases = visible_cases_of(name)
-    run_cases(name, cases, namespace if namespace is not None else sys._getframe(1).f_globals, hidden=False)

@@ -10,11 +10,11 @@ every case of the function, visible or hidden (see :class:`~.core.Case`).
 This is the student's half of each graded function. The hidden cases live only
 with the grader (``autograder.items``, drawn from the course secret), built with
 the same case makers and comparisons. The release notebooks' check cells run the
-visible cases through :func:`~.core.check`; the solutions' hidden test cells and
+visible cases through :func:`~.cells.check`; the solutions' hidden test cells and
 ``ganbias grade`` run the hidden ones too.
 To add a graded function: its answer and test cells in the solution notebook
 (the test cell calls ``check("name")`` and, between nbgrader's hidden-test
-markers, ``check_hidden("name")``), one :class:`Item` in its notebook's module
+markers, the grader's ``check_hidden`` of the name), one :class:`Item` in its notebook's module
 here, its hidden builder in the grader's ``autograder/items/``, then ``make notebooks``.
 """
 
