@@ -299,7 +299,8 @@ def shuffled_gap_test(y_true, y_pred, group, gap: str = "equal opportunity gap",
         block = np.tile(codes, (m, 1))
         for rows in strata:
             block[:, rows] = rng.permuted(block[:, rows], axis=1)
-        shuffled.append(gaps_from_rates(_rates_per_group(np.tile(y_true, (m, 1)), np.tile(y_pred, (m, 1)), block, k))[:, j])
+        rates = _rates_per_group(np.tile(y_true, (m, 1)), np.tile(y_pred, (m, 1)), block, k)
+        shuffled.append(gaps_from_rates(rates)[:, j])
     values = np.concatenate(shuffled)
     return {"observed": observed, "shuffled": values, "95% of shuffled gaps below": float(np.percentile(values, 95)),
             "p": permutation_p_value(observed, values)}
