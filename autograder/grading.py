@@ -35,7 +35,14 @@ from .items import (
     items_of,
     notebooks_named_in,
 )
-from .notebook import AnswerProgram, SubmissionError, build_program, identify_notebook, read_notebook
+from .notebook import (
+    AnswerProgram,
+    SubmissionError,
+    build_program,
+    identify_notebook,
+    lost_metadata,
+    read_notebook,
+)
 from .sandbox import Call, Isolation, Limits, SandboxError, World
 
 RESULT_VERSION = 2
@@ -52,9 +59,12 @@ class FunctionGrade:
         name: Function name.
         max_points: Points available.
         points: Points earned (all or nothing, as nbgrader's test cells).
-        messages: Why points were lost, or notes.
-        passed_cases: Cases passed.
-        total_cases: Cases run.
+        messages: Why points were lost on the visible checks or as a whole, or notes.
+        passed_cases: Cases passed (visible and hidden).
+        total_cases: Cases run (visible and hidden).
+        hidden_messages: Why hidden checks failed (kept apart: the platforms show them at their own visibility).
+        hidden_passed: Hidden cases passed.
+        hidden_cases: Hidden cases run.
     """
 
     notebook: str
@@ -64,6 +74,24 @@ class FunctionGrade:
     messages: list[str] = field(default_factory=list)
     passed_cases: int = 0
     total_cases: int = 0
+    hidden_messages: list[str] = field(default_factory=list)
+    hidden_passed: int = 0
+    hidden_cases: int = 0
+
+    @property
+    def visible_cases(self) -> int:
+        """Visible cases run."""
+        return self.total_cases - self.hidden_cases
+
+    @property
+    def visible_passed(self) -> int:
+        """Visible cases passed."""
+        return self.passed_cases - self.hidden_passed
+
+    @property
+    def all_messages(self) -> list[str]:
+        """Every message, those about hidden checks last and marked as such (for the instructor's feedback)."""
+        return self.messages + [m if m[:1].isdigit() else f"(hidden check) {m}" for m in self.hidden_messages]
 
 
 @dataclass
@@ -257,6 +285,14 @@ def _read_programs(grade: StudentGrade, files: list[Path]) -> tuple[dict[str, An
             continue
         if notebook in programs:
             grade.problems.append(f"{path.name}: a second copy of {notebook}; the one that sorts last was graded")
+        if lost_metadata(cells):
+            grade.problems.append(f"{path.name} has lost the course's cell metadata (as happens when the cells are "
+                                  f"copied into a new notebook): graded as {notebook} by the functions' names; "
+                                  "nbgrader cannot grade it, work in a copy of the notebook you were given")
+        if path.name != f"{notebook}.ipynb" and path.parent.name == ASSIGNMENT and \
+                path.parent.parent.parent.name == "submitted":
+            grade.problems.append(f"{path.name} was graded as {notebook}; nbgrader grades only a file named "
+                                  f"exactly {notebook}.ipynb (rename it before nbgrader autograde)")
         programs[notebook] = build_program(cells, notebook)
         unreadable.pop(notebook, None)
     return programs, unreadable
@@ -310,26 +346,30 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
             grade.problems.append(f"grader error (will be retried): {err}")
             grade.seconds = time.monotonic() - started
             return grade
-        failures: dict[str, list[tuple[str, str]]] = {}
+        failures: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         for call, case in pairs:
             fg = by_name[call.function]
             fg.total_cases += 1
+            fg.hidden_cases += not case.visible
             result = report.results.get(call.id)
             why = case.judge(result) if result else "no result came back"
             if why is None:
                 fg.passed_cases += 1
+                fg.hidden_passed += not case.visible
                 continue
-            failures.setdefault(fg.name, []).append((case.name, why))
+            failures.setdefault((fg.name, case.visible), []).append((case.name, why))
             printed = result.output.strip() if result is not None else ""
             if printed and not any(m.startswith("what it printed") for m in fg.messages):
                 fg.messages.append("what it printed: " + printed[:300])
-        for name, failed in failures.items():
+        for (name, visible), failed in failures.items():
             fg = by_name[name]
+            target, kind, of = (fg.messages, "visible", fg.visible_cases) if visible else \
+                (fg.hidden_messages, "hidden", fg.hidden_cases)
             reasons = {why for _, why in failed}
             if len(failed) > 1 and len(reasons) == 1:
-                fg.messages.insert(0, f"{len(failed)} of {fg.total_cases} checks: {failed[0][1]}")
+                target.insert(0, f"{len(failed)} of {of} {kind} checks: {failed[0][1]}")
             else:
-                fg.messages[0:0] = [f"{case}: {why}" for case, why in failed]
+                target[0:0] = [f"{case}: {why}" for case, why in failed]
     statuses = {r.status for r in report.results.values()}
     for fg in grade.functions:
         item = item_named(fg.name)
@@ -370,10 +410,11 @@ def feedback_text(grade: StudentGrade) -> str:
         mark = "PASS" if fg.points == fg.max_points and fg.max_points > 0 else "FAIL"
         cases = f", {fg.passed_cases}/{fg.total_cases} checks" if fg.total_cases else ""
         lines.append(f"  [{mark}] {fg.name}: {fg.points:g}/{fg.max_points:g}{cases}")
-        for message in fg.messages[:8]:
+        messages = fg.all_messages
+        for message in messages[:8]:
             lines.append("        - " + message.replace("\n", " ")[:400])
-        if len(fg.messages) > 8:
-            lines.append(f"        - ... and {len(fg.messages) - 8} more")
+        if len(messages) > 8:
+            lines.append(f"        - ... and {len(messages) - 8} more")
     return "\n".join(lines) + "\n"
 
 
@@ -382,7 +423,8 @@ def gradescope_json(grade: StudentGrade) -> dict:
     tests = []
     for fg in grade.functions:
         tests.append({"name": f"{fg.notebook}: {fg.name}", "score": fg.points, "max_score": fg.max_points,
-                      "output": "\n".join(fg.messages) or "All checks passed.", "visibility": "visible"})
+                      "output": "\n".join(fg.all_messages) or "All checks passed.",
+                      "visibility": "visible"})
     return {"score": grade.total, "execution_time": round(grade.seconds, 2),
             "output": "\n".join(grade.problems), "tests": tests}
 

@@ -219,14 +219,14 @@ def _is_literal(node: ast.AST) -> bool:
 def _course_setup(node: ast.stmt) -> bool:
     """Whether a statement of a course cell is setup answers may rely on (imports, constants, ``device = ...``)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return True
+        return not _is_check_machinery(node)
     return isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets) \
         and (_is_safe_setup_call(node.value) or _is_literal(node.value))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
     """Names a cell defines at top level: functions, and names bound by assignments and imports."""
-    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for node in tree.body:
         names |= _bound_names(node)
     return names
@@ -257,6 +257,40 @@ def is_course_cell(cell: Cell, course_hashes: set[str]) -> bool:
     return cell_hash(cell.source) in course_hashes
 
 
+def lost_metadata(cells: list[Cell]) -> bool:
+    """Whether no cell kept its nbgrader metadata (a notebook re-created or saved by an editor that drops it)."""
+    return not any(c.grade_id or c.solution or c.locked for c in cells)
+
+
+def _is_check_machinery(node: ast.stmt) -> bool:
+    """A statement of the course's check cells (``from autograder.checks import check``, ``check("name")``)."""
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "autograder" or \
+            ((node.module or "").endswith("checks") and all(a.name == "check" for a in node.names))
+    if isinstance(node, ast.Import):
+        return all(a.name.split(".")[0] == "autograder" for a in node.names)
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+        isinstance(node.value.func, ast.Name) and node.value.func.id == "check"
+
+
+def _without_check_machinery(source: str, tree: ast.Module) -> str:
+    """``source`` with the check cells' statements turned into ``pass`` (line numbers kept).
+
+    A check cell whose metadata was lost looks like the student's own code; run in the sandbox it would
+    only fail (the grader's package is not there) and fill the feedback with errors that are not the
+    student's.
+    """
+    drop = [node for node in tree.body if _is_check_machinery(node)]
+    if not drop:
+        return source
+    lines = source.split("\n")
+    for node in drop:
+        end = node.end_lineno or node.lineno
+        for i in range(node.lineno - 1, end):
+            lines[i] = "pass" if i == node.lineno - 1 else ""
+    return "\n".join(lines)
+
+
 def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     """Collect what the sandbox runs to define ``notebook``'s graded functions, from ``cells``.
 
@@ -273,7 +307,12 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     by_id = {c.grade_id: c for c in cells if c.grade_id}
     syntax_errors: dict[int, str] = {}
     parsed: list[tuple[Cell, str, ast.Module, bool]] = []
-    for cell in [c for c in cells if c.cell_type == "code"][:MAX_CODE_CELLS]:
+    code_cells = [c for c in cells if c.cell_type == "code"]
+    too_many = len(code_cells) > MAX_CODE_CELLS
+    if too_many:
+        program.notes.append(f"the notebook has {len(code_cells)} code cells; the grader reads the first "
+                             f"{MAX_CODE_CELLS}")
+    for cell in code_cells[:MAX_CODE_CELLS]:
         label = f"cell {cell.index + 1}"
         if len(cell.source) > MAX_CELL_CHARS:
             program.notes.append(f"{label} is over {MAX_CELL_CHARS} characters and was skipped")
@@ -287,7 +326,8 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             syntax_errors[cell.index] = f"{where}{msg}"
             program.notes.append(f"{label} has a syntax error ({where}{msg}); none of its code was run")
             continue
-        parsed.append((cell, source, tree, is_course_cell(cell, course)))
+        is_course = is_course_cell(cell, course)
+        parsed.append((cell, source if is_course else _without_check_machinery(source, tree), tree, is_course))
     used = _used_names([tree for _, _, tree, is_course in parsed if not is_course])
     setup = [node for _, _, tree, is_course in parsed if is_course for node in tree.body if _course_setup(node)]
     for node in reversed(setup):  # what the kept setup itself uses (device = pick_device() needs its import)
@@ -316,6 +356,9 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             broken = [c.index for c in cells if c.index in syntax_errors and f"def {item.name}" in c.source]
             if broken:
                 why = f"cell {broken[-1] + 1}, which defines it, has a syntax error, {syntax_errors[broken[-1]]}"
+            elif too_many:
+                why = (f"the notebook has more cells than the grader reads ({len(code_cells)} code cells; it reads "
+                       f"the first {MAX_CODE_CELLS}): delete the cells you do not need and submit again")
             else:
                 why = "no `def " + item.name + "(...)` was found in the notebook"
         program.missing[item.name] = f"{item.name} not found: {why}"

@@ -43,7 +43,7 @@ def test_corpus_answer_gets_fair_points(graded: dict[str, StudentGrade], entry) 
     assert got == expected_points(entry), f"{entry.note}\n{feedback_text(grade)}"
     for fn in entry.points:
         f = next(f for f in grade.functions if f.name == fn)
-        assert f.points == f.max_points or f.messages, f"{fn} lost points without a message"
+        assert f.points == f.max_points or f.all_messages, f"{fn} lost points without a message"
     if entry.kind == "delegating":
         assert "write the computation yourself" in feedback_text(grade), feedback_text(grade)
 
