@@ -7,15 +7,16 @@ position and every other name the function binds becomes ``v`` (so an inserted v
 not shift the others' names), and literals become their kind.
 
 Small functions invite many independent, identical answers, so two answers are not compared by
-how much of their code they share but by how much of it is *rare*: each feature (a token
-4-gram, or one normalised statement) weighs ``ln((N + 1) / n)``, where ``n`` of the ``N``
-answers hold it, and nothing when a known source holds it (the solution notebooks' answer
-cells, and the package's own implementations of the graded computations). A pair is flagged
-when the rare features they share cover most of the rare features of the shorter answer
-(``score``) and are enough to matter (``evidence``); the report shows the rare statements they
-share, as the reason. An exact normalised answer that many students wrote is the natural
-answer, never a copy. Separately, an answer that is a known source under other names is listed
-with the source it matches.
+how much of their code they share but by how much of it is *rare*: each feature (a normalised
+statement, or a pair of consecutive statements: where it stands) weighs ``ln((N + 1) / n)``,
+where ``n`` of the ``N`` answers hold it, and nothing when a known source or a known correct
+variant holds it (the solution notebooks' answer cells, the package's own implementations of the
+graded computations, the corpus's correct answers). A pair is flagged when the rare features
+they share cover most of the rare features of the shorter answer (``similarity``) and weigh more
+than chance would give some pair of the class (``evidence``); the report shows the rare
+statements they share, as the reason. An exact normalised answer that several students wrote is
+the natural answer, never a copy. Separately, an answer that is a known source under other names
+is listed with the source it matches.
 
 It only flags: no grade is read or changed. A match is a reason to look, not evidence.
 ``benchmarks/similarity_benchmark.py`` measures it on planted copies among independent answers.
@@ -37,14 +38,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Token n-grams compared.
-SHINGLE = 4
 #: Answers with fewer normalised tokens than this are not compared (``return x.sum()``).
 MIN_TOKENS = 12
-#: A pair is flagged when its shared rare features cover at least this share of the shorter answer's.
-SCORE_THRESHOLD = 0.8
-#: ... and weigh at least this much (about three statements that few others wrote).
-MIN_EVIDENCE = 12.0
+#: A pair is flagged when the rare features it shares are at least this share of the shorter answer's...
+SCORE_THRESHOLD = 0.5
+#: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches.
+EVIDENCE_MARGIN = -0.5
 #: An exact normalised answer written by at least this many students is common, whatever their share.
 COMMON_MIN = 3
 #: A known source matches an answer holding at least this share of the source's features.
@@ -60,13 +59,13 @@ class Answer:
     function: str
     source: str
     normalised: str
-    shingles: frozenset[int] = field(default_factory=frozenset)
     statements: dict[int, str] = field(default_factory=dict)
+    sequence: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def features(self) -> frozenset[int]:
-        """Token 4-grams and statements (hashed): what rarity is counted on."""
-        return self.shingles | frozenset(self.statements)
+        """Its statements and pairs of consecutive statements (hashed): what rarity is counted on."""
+        return self.sequence | frozenset(self.statements)
 
     @property
     def digest(self) -> str:
@@ -146,23 +145,43 @@ def normalise(fn: ast.FunctionDef, in_place: bool = False) -> str:
     return ast.unparse(_Renamer(bound, arguments).visit(tree))  # unparse needs no line numbers
 
 
-def statements(normalised: str) -> dict[int, str]:
-    """The normalised answer's statements, each alone (a compound statement by its header), by hash."""
-    found: dict[int, str] = {}
+def _line(node: ast.stmt) -> str:
+    """A statement alone: a compound statement (for, if, with, while, try, def) by its header."""
+    return ast.unparse(node).split("\n", 1)[0] if hasattr(node, "body") else ast.unparse(node)
+
+
+def _blocks(normalised: str) -> list[list[ast.stmt]]:
     try:
         fn = ast.parse(normalised).body[0]
     except (SyntaxError, IndexError, ValueError, RecursionError, MemoryError):
-        return found
+        return []
+    blocks = []
     for node in ast.walk(fn):
-        if not isinstance(node, ast.stmt) or node is fn:
-            continue
-        if hasattr(node, "body"):  # for / if / with / while / try / def: the header line only
-            text = ast.unparse(node).split("\n", 1)[0]
-        else:
-            text = ast.unparse(node)
-        if text not in ("pass", "else:", "try:"):
-            found[hash(("stmt", text))] = text
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                blocks.append(block)
+    return blocks
+
+
+def statements(normalised: str) -> dict[int, str]:
+    """The normalised answer's statements, each alone, by hash."""
+    found: dict[int, str] = {}
+    for block in _blocks(normalised):
+        for node in block:
+            text = _line(node)
+            if text not in ("pass", "else:", "try:"):
+                found[hash(("stmt", text))] = text
     return found
+
+
+def sequence(normalised: str) -> frozenset[int]:
+    """Hashes of the pairs of consecutive statements of each block (where each statement stands)."""
+    found = set()
+    for block in _blocks(normalised):
+        lines = ["<start>"] + [_line(node) for node in block]
+        found.update(hash(("pair", a, b)) for a, b in zip(lines, lines[1:]))
+    return frozenset(found)
 
 
 def is_stub(fn: ast.FunctionDef) -> bool:
@@ -176,14 +195,6 @@ def is_stub(fn: ast.FunctionDef) -> bool:
             continue
         return False
     return True
-
-
-def shingles(text: str, k: int = SHINGLE) -> frozenset[int]:
-    """Hashes of the token k-grams of a normalised answer."""
-    tokens = _TOKEN.findall(text)
-    if len(tokens) < k:
-        return frozenset([hash(tuple(tokens))])
-    return frozenset(hash(tuple(tokens[i:i + k])) for i in range(len(tokens) - k + 1))
 
 
 def answers_in_source(code_cells: Iterable[str], functions: Iterable[str]) -> dict[str, ast.FunctionDef]:
@@ -212,7 +223,7 @@ def answers_in_source(code_cells: Iterable[str], functions: Iterable[str]) -> di
 
 def make_answer(student: str, function: str, source: str, normalised: str) -> Answer:
     """An :class:`Answer` with its features computed."""
-    return Answer(student, function, source, normalised, shingles(normalised), statements(normalised))
+    return Answer(student, function, source, normalised, statements(normalised), sequence(normalised))
 
 
 def collect_answers(students: dict[str, list[str | Path]]) -> tuple[dict[str, list[Answer]], dict[str, int]]:
@@ -257,7 +268,7 @@ class Pair:
         function: The graded function.
         a: One answer.
         b: The other.
-        similarity: Share of the shorter answer's rare features that the other holds too (0 to 1).
+        similarity: Weight of the rare features both hold over the weight of the shorter answer's (0 to 1).
         evidence: Weight of the rare features they share (about 3 per statement few others wrote).
         shared: The rarest statements they both hold, as the reason to look.
     """
@@ -332,6 +343,27 @@ def known_sources(functions: Iterable[str], solutions: Path | None = None) -> di
     return found
 
 
+def known_variants(functions: Iterable[str], corpus: Path | None = None) -> dict[str, list[Source]]:
+    """Correct answers the course already knows per graded function (``tests/corpus/<function>/correct_*.py``).
+
+    Code they hold is the textbook answer of a small function: it weighs nothing, like a known source's,
+    but an answer matching one is not listed (the corpus is not published).
+    """
+    corpus = corpus or Path(__file__).resolve().parent.parent / "tests" / "corpus"
+    found: dict[str, list[Source]] = {}
+    for function in functions:
+        found[function] = []
+        for path in sorted((corpus / function).glob("correct_*.py")):
+            try:
+                node = answers_in_source([path.read_text(encoding="utf-8")], [function]).get(function)
+            except (OSError, UnicodeDecodeError):
+                continue
+            if node is not None:
+                text = normalise(node)
+                found[function].append(Source(f"tests/corpus/{function}/{path.name}", text, _features(text)))
+    return found
+
+
 def _features(normalised: str) -> frozenset[int]:
     return make_answer("", "", "", normalised).features
 
@@ -350,13 +382,16 @@ def _weights(answers: list[Answer], sources: list[Source]) -> dict[int, float]:
 
 
 def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, common_min: int = COMMON_MIN,
-                  sources: list[Source] | None = None, min_evidence: float = MIN_EVIDENCE) -> tuple[list[Pair], int]:
+                  sources: list[Source] | None = None, min_evidence: float | None = None) -> tuple[list[Pair], int]:
     """Pairs of answers that share rare code (see the module's docstring).
 
-    A pair is kept when its ``similarity`` is at least ``threshold`` and its ``evidence`` at least ``min_evidence``.
+    A pair is kept when its ``similarity`` is at least ``threshold`` and its ``evidence`` at least ``min_evidence``
+    (default: ``ln(N (N - 1) / 2) + EVIDENCE_MARGIN`` for ``N`` answers: a match that chance would give some
+    pair of a large class needs more).
 
-    Exact normalised answers written alike by at least ``common_min`` students are left out: that is the
-    natural answer, not a copy.
+    ``sources``: known sources and known correct variants (their code weighs nothing). Exact normalised
+    answers written alike by at least ``common_min`` students are left out: that is the natural answer,
+    not a copy.
 
     Returns:
         The pairs (most similar first) and how many answers were left out as common.
@@ -371,6 +406,8 @@ def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, com
     if len(kept) < 2:
         return pairs, len(answers) - len(kept)
     # Every pair at once: weighted intersections from a sparse answers x features matrix times its transpose.
+    import math
+
     import numpy as np
     from scipy import sparse
 
@@ -389,6 +426,8 @@ def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, com
     upper = inter.row < inter.col
     i, j, shared = inter.row[upper], inter.col[upper], inter.data[upper]
     score = shared / np.maximum(np.minimum(totals[i], totals[j]), 1e-12)
+    if min_evidence is None:
+        min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
     chosen = (score >= threshold) & (shared >= min_evidence)
     for a, b, sc, ev in zip(i[chosen], j[chosen], score[chosen], shared[chosen]):
         x, y = kept[a], kept[b]
@@ -454,7 +493,8 @@ def similarity_report(students: dict[str, list[str | Path]], out: str | Path, th
 
     started = time.monotonic()
     per_function, skipped = collect_answers(students)
-    sources = known_sources([item.name for item in all_items()], solutions)
+    names = [item.name for item in all_items()]
+    sources, variants = known_sources(names, solutions), known_variants(names)
     pairs: list[Pair] = []
     matches: list[SourceMatch] = []
     common: dict[str, int] = {}
@@ -462,7 +502,8 @@ def similarity_report(students: dict[str, list[str | Path]], out: str | Path, th
     for item in all_items():
         answers = per_function.get(item.name, [])
         counts[item.name] = len(answers)
-        found, common[item.name] = similar_pairs(answers, threshold, sources=sources[item.name])
+        found, common[item.name] = similar_pairs(answers, threshold,
+                                                 sources=sources[item.name] + variants[item.name])
         pairs += found
         matches += source_matches(answers, sources[item.name])
     report = Report(pairs, counts, dict(skipped), common, time.monotonic() - started, threshold, matches)
