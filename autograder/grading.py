@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import class_report, sandbox
 from .checks import Case
 from .items import (
     ASSIGNMENT,
@@ -513,7 +513,8 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
     """Grade many submissions into ``out``; results are written as they come and a rerun resumes.
 
     Writes ``out/results/<id>.json``, ``out/feedback/<id>.txt`` (``<id>``: :func:`file_id`),
-    ``out/grades.csv``, ``out/grading.json`` (how it was graded) and, with ``gradescope``,
+    ``out/grades.csv``, ``out/grading.json`` (how it was graded), ``out/report.html`` (the class report,
+    :mod:`autograder.class_report`) and, with ``gradescope``,
     ``out/gradescope/<id>/results.json``.
 
     Raises:
@@ -579,6 +580,7 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
         finally:
             world.close()
     write_csv(out / "grades.csv", done.values())
+    class_report.write_report(list(done.values()), out)
     if gradescope:
         for student, grade in done.items():
             target = out / "gradescope" / file_id(student) / "results.json"
