@@ -1,31 +1,30 @@
-"""Run a student's answers and call their graded functions: the one code path of both graders.
+"""Run a student's answers and call their graded functions inside ``ganbias grade``'s sandbox.
 
-* Inside ``ganbias grade``'s sandbox this file runs as a script (from a private copy,
-  beside ``codec.py``; nothing else of the grader is visible there): it reads one
-  request on standard input, limits itself, defines each notebook's answers, makes
-  the calls and writes framed results to the file descriptor named on its command line.
-* In a notebook graded in place (``nbgrader autograde``, a student's own check),
-  :func:`autograder.checks.check` imports it and calls :func:`perform_call` and
-  :func:`reference_helpers` directly.
+This file runs as a script (from a private copy, beside copies of the student package's
+``codec.py`` and ``calls.py``; nothing else of the grader is visible there): it reads one
+request on standard input, limits itself, defines each notebook's answers, makes the
+calls and writes framed results to the file descriptor named on its command line.
 
-So a student's function is called, and its outcome recorded, the same way in both.
+Each call goes through :func:`ganbias_helpers.checks.calls.perform_call`, which a
+notebook's own check cells use too (``nbgrader autograde``, a student's check), so a
+student's function is called, and its outcome recorded, the same way in both.
 """
 
 from __future__ import annotations
 
 import builtins
-import copy
 import io
 import os
 import sys
-import traceback
 from typing import Any
 
-try:  # imported as part of the grader
-    from . import codec
-except ImportError:  # run as a script inside the sandbox, beside a copy of codec.py
+if __package__:  # imported as part of the grader
+    from ganbias_helpers.checks import codec
+    from ganbias_helpers.checks.calls import error_text, fresh_models, perform_call, reference_helpers
+else:  # run as a script inside the sandbox, beside copies of codec.py and calls.py
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import codec  # type: ignore[no-redef]
+    from calls import error_text, fresh_models, perform_call, reference_helpers  # type: ignore[no-redef]
 
 #: Characters of a student's printed output kept per call (shown, cut short, in the feedback).
 OUTPUT_CHARS = 1500
@@ -58,50 +57,6 @@ class Capture(io.TextIOBase):
         return text
 
 
-def error_text(err: BaseException, limit: int = 3000) -> str:
-    """The traceback of a student's exception, the grader's own frames left out."""
-    lines = traceback.format_exception(type(err), err, err.__traceback__)
-    kept = [ln for ln in lines if "_runner.py" not in ln and "autograder/checks.py" not in ln]
-    return "".join(kept)[-limit:]
-
-
-def model_state(model: Any, before: list[Any]) -> dict[str, bool]:
-    """What a call did to a model: gradients left on its weights, weights changed."""
-    params = list(model.parameters())
-    return {"weight_grads": any(p.grad is not None for p in params),
-            "weights_changed": any(not bool((p.detach() == b).all()) for p, b in zip(params, before))}
-
-
-def perform_call(fn: Any, args: list[Any], kwargs: dict[str, Any], return_args: bool) -> dict[str, Any]:
-    """Call a student's function once and describe the outcome (value or error, arguments after).
-
-    ``args`` hold real models where the case has a :class:`~codec.ModelRef` (fresh
-    copies); each model is reported by :func:`model_state` instead of being sent back.
-    """
-    torch = sys.modules.get("torch")  # no torch imported: no model among the arguments
-    models = {i: [p.detach().clone() for p in a.parameters()] for i, a in enumerate(args)
-              if torch is not None and isinstance(a, torch.nn.Module)}
-    message: dict[str, Any] = {}
-    try:
-        value = fn(*args, **kwargs)
-        message.update(ok=True, value=value)
-    except BaseException as err:  # noqa: B036 (SystemExit, KeyboardInterrupt from a student count too)
-        message.update(ok=False, error=error_text(err), error_type=type(err).__name__)
-    if return_args:
-        message["args_after"] = [model_state(a, models[i]) if i in models else a for i, a in enumerate(args)]
-    return message
-
-
-def reference_helpers(sources: dict[str, str]) -> dict[str, Any]:
-    """Define reference helpers from their standalone sources: graded name -> function."""
-    helpers = {}
-    for name, source in sources.items():
-        ns: dict[str, Any] = {"__name__": f"reference_{name}", "__builtins__": builtins}
-        exec(compile(source, f"<reference {name}>", "exec"), ns)
-        helpers[name] = ns[name]
-    return helpers
-
-
 def run_cell(label: str, source: str, ns: dict[str, Any]) -> list[str]:
     """Run one cell's top-level statements one by one in ``ns``; return an error line per failed statement.
 
@@ -118,11 +73,6 @@ def run_cell(label: str, source: str, ns: dict[str, Any]) -> list[str]:
             last = error_text(err, 600).strip().splitlines()[-1]
             errors.append(f"{label}, line {node.lineno}: {last}")
     return errors
-
-
-def fresh_models(models: dict[str, Any], args: list[Any]) -> list[Any]:
-    """``args`` with each :class:`~codec.ModelRef` replaced by a fresh copy of that model."""
-    return [copy.deepcopy(models[a.which]) if isinstance(a, codec.ModelRef) else a for a in args]
 
 
 # ---------------------------------------------------------------- inside the sandbox

@@ -10,7 +10,7 @@ and label as well as colour.
 A failed function counts once, under the first of: not handed in, not found, delegating,
 timed out, crashed, a named mistake (every known mistake its messages name), raised an error,
 wrong without a name. The named mistakes are the ``mistakes`` of the function's cases
-(:class:`autograder.checks.Case`), found in the feedback's messages.
+(:class:`ganbias_helpers.checks.core.Case`), found in the feedback's messages.
 """
 
 from __future__ import annotations

@@ -1,22 +1,34 @@
 """``ganbias grade``: grade a batch of student notebooks in the sandbox (``python -m autograder`` too).
 
-``ganbias export`` (:mod:`autograder.export`) is added next to it.
+``ganbias export`` (:mod:`autograder.export`) and ``ganbias secret`` (the course secret,
+:mod:`autograder.items.secret`) are added next to it. The ``ganbias`` command finds
+:func:`add_parser` through the ``ganbias.commands`` entry point that only this, the
+instructor distribution, registers (pyproject.toml).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Add the ``grade`` command to a parent command's subparsers."""
+    """Add the ``grade``, ``export`` and ``secret`` commands to a parent command's subparsers."""
     p = sub.add_parser("grade", help="grade student notebooks (sandboxed autograder; see autograder/README.md)")
     configure(p)
+    p.set_defaults(handler=run)
     from .export import add_parser as add_export  # light: nothing of the grader is imported
 
     add_export(sub)
+    s = sub.add_parser("secret", help="the course secret the hidden cases are drawn from (init, show)")
+    s.add_argument("action", choices=("init", "show"),
+                   help="init: write a new random secret to course_secret.txt (git-ignored); show: say where "
+                        "the secret comes from and its fingerprint (never the secret)")
+    s.add_argument("--path", default=None, help="write the secret here instead (then export GANBIAS_COURSE_SECRET)")
+    s.add_argument("--force", action="store_true", help="replace an existing secret (every hidden case changes)")
+    s.set_defaults(handler=run)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -63,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         from .export import run as run_export
 
         return run_export(args)
+    if args.command == "secret":
+        return run_secret(args)
     from .grading import grade_batch
     from .sandbox import IsolationError, Limits, choose_isolation
 
@@ -114,6 +128,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"similarity report in {args.out}/similarity.html")
     print(f"grades in {args.out}/grades.csv, feedback in {args.out}/feedback/")
     return 0 if all(g.status == "graded" for g in summary.grades) else 1
+
+
+def run_secret(args: argparse.Namespace) -> int:
+    """``ganbias secret init|show``; exit status 0, or 2 when there is nothing to do."""
+    from .items.secret import SECRET_ENV, default_secret_path, describe, init_secret, read_secret
+
+    if args.action == "init":
+        try:
+            path = init_secret(args.path, force=args.force)
+        except FileExistsError as err:
+            print(f"ganbias secret: {err}", file=sys.stderr)
+            return 2
+        print(f"wrote a new course secret to {path} (keep it out of every repository; .gitignore excludes "
+              f"course_secret.txt). {describe(path.read_text(encoding='utf-8').strip())}")
+        return 0
+    try:
+        secret = read_secret()
+    except ValueError as err:
+        print(f"ganbias secret: {err}", file=sys.stderr)
+        return 2
+    source = (f"the environment variable {SECRET_ENV}" if os.environ.get(SECRET_ENV, "").strip() else
+              str(default_secret_path()) if secret is not None else "nowhere")
+    print(f"course secret from {source}: {describe(secret)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,7 @@
-"""``ganbias export gradescope|prairielearn --out DIR``: the autograder as a Gradescope or PrairieLearn bundle.
+"""``ganbias export gradescope|prairielearn|student --out DIR``: the grader's bundles, and the student edition.
+
+``student`` writes the student edition (:mod:`autograder.student_edition`); the rest of
+this module is about the two grading platforms.
 
 Both bundles carry the course package as a wheel built here from the installed package
 (grader, helpers and the shipped weights; no source checkout needed), the exact versions
@@ -13,6 +16,11 @@ CPU-only PyTorch. Their entry points run :mod:`autograder.platforms`, that is
   ``question.html``, ``tests/run_grader`` and its settings) to copy into a course
   repository, and ``DIR/grader-image/`` (``Dockerfile``, ``setup.sh``, the wheel...) to build
   and push the grader image that ``info.json`` names.
+
+Both carry the course secret (:mod:`autograder.items.secret`) in a file only root can read
+(``course_secret.txt``, beside the entry point: in the Gradescope zip, in the PrairieLearn
+question's ``tests/``, never in the grader image, which may be public), so the platform
+draws the same hidden cases as ``ganbias grade`` here.
 """
 
 from __future__ import annotations
@@ -49,7 +57,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def configure(p: argparse.ArgumentParser) -> None:
     """The ``export`` command's arguments."""
-    p.add_argument("platform", choices=("gradescope", "prairielearn"))
+    p.add_argument("platform", choices=("gradescope", "prairielearn", "student"),
+                   help="a grading platform's bundle, or the student edition (a folder to publish as its own "
+                        "public repository)")
     p.add_argument("--out", required=True, help="folder to write the bundle into")
     p.add_argument("--notebooks", nargs="+", default=None, metavar="NOTEBOOK",
                    help="graded notebooks this assignment covers, e.g. 04_fairness (default: all)")
@@ -71,10 +81,21 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="PrairieLearn: the grader image info.json names (build it from grader-image/)")
     p.add_argument("--qid", default="ganbias", help="PrairieLearn: the question's folder name")
     p.add_argument("--grading-timeout", type=int, default=300, help="PrairieLearn: the grading job's timeout (s)")
+    p.set_defaults(handler=_run_from_cli)
+
+
+def _run_from_cli(args: argparse.Namespace) -> int:
+    from .cli import run as run_cli
+
+    return run_cli(args)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``export``; exit status 0 on success, 2 for a usage problem."""
+    if args.platform == "student":
+        from .student_edition import run as run_student
+
+        return run_student(args)
     from .platforms import PlatformConfig
 
     budget = args.budget if args.budget is not None else (420.0 if args.platform == "gradescope" else
@@ -252,8 +273,32 @@ RUN_SCRIPT = """#!/usr/bin/env bash
 # GANBIAS_PYTHON: the Python that has the course package (default: the one setup.sh installed);
 # GANBIAS_PLATFORM_ROOT: the folder standing for / (tests lay a container out in a temporary folder).
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MPLBACKEND=Agg
+# The course secret the hidden cases are drawn from, exported with the bundle (readable by root only;
+# beside this script, or in source/ where Gradescope copies this script up to /autograder).
+for SECRET_FILE in "$(dirname "$0")/{secret_file}" "$(dirname "$0")/source/{secret_file}"; do
+    if [ -z "${{GANBIAS_COURSE_SECRET:-}}" ] && [ -f "$SECRET_FILE" ]; then
+        GANBIAS_COURSE_SECRET="$(cat "$SECRET_FILE")"
+        export GANBIAS_COURSE_SECRET
+    fi
+done
 exec "${{GANBIAS_PYTHON:-{prefix}/bin/python}}" -m autograder.platforms {platform}
 """
+
+
+def write_secret(folder: Path) -> bool:
+    """Put the course secret in ``folder`` (readable by its owner only); False when there is none (said on stderr)."""
+    from .items.secret import SECRET_FILE, read_secret
+
+    secret = read_secret()
+    if secret is None:
+        print("warning: no course secret (GANBIAS_COURSE_SECRET or course_secret.txt): this bundle grades the "
+              "hidden cases' PUBLIC DEFAULTS; run `ganbias secret init` and export again", file=sys.stderr)
+        return False
+    path = folder / SECRET_FILE
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(secret + "\n", encoding="utf-8")
+    return True
 
 
 def _write_common(folder: Path, config) -> None:  # noqa: ANN001 (a PlatformConfig)
@@ -265,13 +310,16 @@ def _write_common(folder: Path, config) -> None:  # noqa: ANN001 (a PlatformConf
 
 
 def _zip_folder(folder: Path, target: Path, executables: Iterable[str]) -> None:
+    from .items.secret import SECRET_FILE
+
     executables = set(executables)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 name = path.relative_to(folder).as_posix()
                 entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-                entry.external_attr = (0o755 if name in executables else 0o644) << 16
+                mode = 0o755 if name in executables else 0o600 if name == SECRET_FILE else 0o644
+                entry.external_attr = mode << 16
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(entry, path.read_bytes())
 
@@ -286,12 +334,14 @@ def export_gradescope(out: str | Path, config) -> Path:  # noqa: ANN001 (a Platf
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     _write_common(folder, config)
+    from .items.secret import SECRET_FILE
     from .platforms import CONFIG_NAME
 
     (folder / CONFIG_NAME).write_text(config.to_json())
+    write_secret(folder)
     (folder / "run_autograder").write_text(RUN_SCRIPT.format(
         what="/autograder/submission", results="/autograder/results/results.json", prefix=PREFIX,
-        platform="gradescope"))
+        platform="gradescope", secret_file=SECRET_FILE))
     (folder / "run_autograder").chmod(0o755)
     target = out / "autograder.zip"
     _zip_folder(folder, target, {"setup.sh", "run_autograder"})
@@ -325,6 +375,7 @@ def export_prairielearn(out: str | Path, config, image: str, qid: str = "ganbias
     import shutil
 
     from .items import graded_notebooks
+    from .items.secret import SECRET_FILE
     from .platforms import CONFIG_NAME
 
     out = Path(out)
@@ -357,8 +408,10 @@ def export_prairielearn(out: str | Path, config, image: str, qid: str = "ganbias
     tests = question / "tests"
     tests.mkdir()
     (tests / CONFIG_NAME).write_text(config.to_json())
+    write_secret(tests)  # in the question's tests/ (the course repository), never in the image
     (tests / "run_grader").write_text(RUN_SCRIPT.format(
-        what="/grade/student", results="/grade/results/results.json", prefix=PREFIX, platform="prairielearn"))
+        what="/grade/student", results="/grade/results/results.json", prefix=PREFIX, platform="prairielearn",
+        secret_file=SECRET_FILE))
     (tests / "run_grader").chmod(0o755)
     return question
 

@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ganbias_helpers.checks.core import Case
+
 from . import class_report, sandbox
-from .checks import Case
 from .items import (
     ASSIGNMENT,
     all_items,
@@ -35,6 +36,9 @@ from .items import (
     items_of,
     notebooks_named_in,
 )
+from .items.secret import describe as describe_secret
+from .items.secret import fingerprint as secret_fingerprint
+from .items.secret import read_secret
 from .notebook import (
     AnswerProgram,
     SubmissionError,
@@ -471,6 +475,7 @@ class BatchSummary:
         resumed: Students whose earlier result was kept.
         seconds: Wall-clock time of the run.
         isolation: How students' code was isolated, in words.
+        hidden: Where the hidden cases came from, in words (the course secret or the public defaults).
     """
 
     grades: list[StudentGrade]
@@ -478,12 +483,13 @@ class BatchSummary:
     resumed: int
     seconds: float
     isolation: str
+    hidden: str = ""
 
     def text(self) -> str:
         """A short summary for the terminal."""
         gs = self.grades
         lines = [f"{len(gs)} students ({self.graded} graded now, {self.resumed} kept from an earlier run) "
-                 f"in {self.seconds:.1f} s", f"isolation: {self.isolation}"]
+                 f"in {self.seconds:.1f} s", f"isolation: {self.isolation}"] + ([self.hidden] if self.hidden else [])
         if gs:
             mean = sum(g.total for g in gs) / len(gs)
             lines.append(f"mean total {mean:.2f} / {max(g.max_total for g in gs):g}")
@@ -528,6 +534,12 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
     out = Path(out)
     isolation = isolation or sandbox.choose_isolation()
     students = discover(paths)
+    secret = read_secret()
+    hidden = {"hidden_cases": "course secret" if secret is not None else "public defaults",
+              "hidden_cases_fingerprint": secret_fingerprint(secret), "hidden_cases_note": describe_secret(secret)}
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # results of other hidden cases are not kept
+        before = json.loads((out / "grading.json").read_text(encoding="utf-8")).get("hidden_cases_fingerprint")
+        force = force or before != hidden["hidden_cases_fingerprint"]
     results_dir = out / "results"
     done: dict[str, StudentGrade] = {}
     todo: list[tuple[str, Submission]] = []
@@ -545,12 +557,12 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
         todo.append((student, sub))
     resumed = len(done)
     meta = {"isolation": isolation.kind, "isolation_description": isolation.describe(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "students": len(students)}
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "students": len(students), **hidden}
     write_atomic(out / "grading.json", json.dumps(meta, indent=1))
     if todo:
         for item in all_items():  # every case is built (and a broken one reported) before any student runs
             try:
-                cases_of(item.name)
+                cases_of(item.name, secret)
             except Exception as err:
                 raise RuntimeError(f"the grader cannot build the checks of {item.name} ({item.notebook}): "
                                    f"{type(err).__name__}: {err}; nothing was graded") from err
@@ -586,4 +598,5 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
             target = out / "gradescope" / file_id(student) / "results.json"
             if not target.exists():
                 write_atomic(target, json.dumps(gradescope_json(grade), indent=1))
-    return BatchSummary(list(done.values()), len(todo), resumed, time.monotonic() - started, isolation.describe())
+    return BatchSummary(list(done.values()), len(todo), resumed, time.monotonic() - started, isolation.describe(),
+                        hidden["hidden_cases_note"])

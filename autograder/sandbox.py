@@ -19,7 +19,7 @@ In every mode the child gets resource limits (CPU time, address space, file size
 no new processes), the grader sends its request on a pipe and reads results on a
 private anonymous pipe (never a path), one bounded message at a time, before
 deadlines that nothing the child sends can move; the child's whole process tree
-is killed at the end. Values come back in :mod:`autograder.codec`'s data-only
+is killed at the end. Values come back in :mod:`ganbias_helpers.checks.codec`'s data-only
 format and are compared in the grader, so no expected value reaches the child.
 """
 
@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codec
+from ganbias_helpers.checks import calls as call_module
+from ganbias_helpers.checks import codec
+from ganbias_helpers.checks.calls import CallResult
 
 NOBODY = 65534
 
@@ -83,7 +85,7 @@ class Call:
         id: Unique within the submission.
         notebook: Which notebook's namespace holds the function.
         function: Function name.
-        args: Positional arguments (:class:`~autograder.codec.ModelRef` for the models).
+        args: Positional arguments (:class:`~ganbias_helpers.checks.codec.ModelRef` for the models).
         kwargs: Keyword arguments.
         return_args: Also send back the arguments after the call (in-place changes, model gradients).
     """
@@ -94,36 +96,6 @@ class Call:
     args: tuple = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     return_args: bool = False
-
-
-@dataclass
-class CallResult:
-    """What came back from one call.
-
-    Attributes:
-        status: ``"ok"`` (returned), ``"error"`` (raised), ``"timeout"``, ``"crashed"`` or ``"skipped"``.
-        value: The decoded return value (``status == "ok"``).
-        args_after: The arguments after the call, when asked for.
-        error: Traceback or reason, for the feedback.
-        error_type: The exception's class name, when it raised.
-        output: What the call printed (cut short).
-    """
-
-    status: str
-    value: Any = None
-    args_after: list | None = None
-    error: str = ""
-    error_type: str = ""
-    output: str = ""
-
-    @classmethod
-    def from_message(cls, msg: dict[str, Any]) -> CallResult:
-        """From a runner's result message (see :func:`autograder._runner.perform_call`)."""
-        ok = msg.get("ok") is True
-        after = msg.get("args_after")
-        return cls("ok" if ok else "error", value=msg.get("value") if ok else None,
-                   args_after=after if isinstance(after, list) else None, error=str(msg.get("error", ""))[:4000],
-                   error_type=str(msg.get("error_type", ""))[:100], output=str(msg.get("output", ""))[:2000])
 
 
 @dataclass
@@ -258,7 +230,7 @@ CHILD_ENV = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE":
 class World:
     """What every sandboxed run sees, built once per grading run (call :meth:`close` after).
 
-    A private folder holds a copy of the runner and the codec, and a copy of the
+    A private folder holds a copy of the runner, the codec and the call (``calls.py``), and a copy of the
     course package whose ``reference.py`` has no graded bodies; bubblewrap binds
     these over their real paths, read-only.
     """
@@ -272,9 +244,9 @@ class World:
         os.chmod(self.root, 0o755)
         self.runner = self.root / "runner"
         self.runner.mkdir()
-        here = Path(__file__).resolve().parent
-        for name in ("_runner.py", "codec.py"):
-            shutil.copyfile(here / name, self.runner / name)
+        for source in (Path(__file__).resolve().parent / "_runner.py", Path(codec.__file__),
+                       Path(call_module.__file__)):
+            shutil.copyfile(source, self.runner / source.name)
         self.package = Path(ganbias_helpers.__file__).resolve().parent
         self.view = self.root / "ganbias_helpers"
         shutil.copytree(self.package, self.view, ignore=shutil.ignore_patterns("__pycache__", "weights", "*.pyc"))

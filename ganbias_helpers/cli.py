@@ -1,4 +1,10 @@
-"""The ``ganbias`` command: ``demo`` (the main job), ``train``, ``evaluate``, ``grade`` and ``export``."""
+"""The ``ganbias`` command: ``demo`` (the main job), ``train``, ``evaluate``, and the grader's commands.
+
+The grader's commands (``grade``, ``export``, ``secret``) are not part of this package:
+the instructor distribution registers them in the entry-point group
+:data:`COMMAND_GROUP`, and this command adds whatever is registered there. The
+student edition registers nothing, so it has no grader and never imports one.
+"""
 
 from __future__ import annotations
 
@@ -181,22 +187,37 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", default=None)
 
 
-def _add_grade(sub: argparse._SubParsersAction) -> None:
-    """``grade`` lives in the autograder; its arguments are added without importing the grader itself."""
-    from autograder.cli import add_parser
+#: Entry-point group of commands added by other distributions: each entry is ``add_parser(subparsers)``,
+#: which adds its commands and sets ``handler`` (``handler(args) -> exit status``) on each.
+COMMAND_GROUP = "ganbias.commands"
 
-    add_parser(sub)
+
+def _add_registered(sub: argparse._SubParsersAction) -> None:
+    """Add the commands registered in :data:`COMMAND_GROUP` (the grader's, where it is installed)."""
+    from importlib.metadata import distributions
+
+    # Every installed distribution's entries, not importlib's first-found-per-name view: a stale
+    # ``ganbias.egg-info`` left in a checkout by an old build would otherwise hide the installed one's.
+    found = {(e.name, e.value): e for d in distributions() for e in d.entry_points if e.group == COMMAND_GROUP}
+    for entry in sorted(found.values(), key=lambda e: e.name):
+        try:
+            add = entry.load()
+        except ModuleNotFoundError as err:  # metadata left behind by a package that is not installed here
+            if err.name != entry.module.split(".")[0]:
+                raise
+            continue
+        add(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ganbias`` command."""
-    parser = argparse.ArgumentParser(prog="ganbias", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ganbias", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show progress details")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_demo(sub)
     _add_train(sub)
     _add_evaluate(sub)
-    _add_grade(sub)
+    _add_registered(sub)
     return parser
 
 
@@ -231,10 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"under a third of their real rate; results in {args.out}"
             )
             return 0
-        if args.command in ("grade", "export"):
-            from autograder.cli import run
-
-            return run(args)
+        if getattr(args, "handler", None) is not None:
+            return args.handler(args)
         if args.command == "demo":
             from .demo import run_demo
 

@@ -13,17 +13,77 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
-from .attributes import ATTRIBUTE_NAMES, attribute_index
+from .attributes import ATTRIBUTE_NAMES, N_ATTRIBUTES, attribute_index
 from .data import CelebASplit, load_celeba
 from .device import pick_device
 from .models import Classifier, Generator, get_noise
-from .training import classification_metrics, predict_logits, recalibrate_batchnorm
 from .weights import load_pretrained
+
+
+@torch.no_grad()
+def predict_logits(
+    classifier: Classifier, data: CelebASplit, device: torch.device, batch_size: int = 512
+) -> np.ndarray:
+    """Classifier logits for every image of a split, as a float32 array ``(n, 40)``."""
+    classifier.eval()
+    out = []
+    for start in range(0, len(data), batch_size):
+        x, _ = data.batch(slice(start, start + batch_size), device)
+        out.append(classifier(x).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, N_ATTRIBUTES), np.float32)
+
+
+def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, list[float] | float]:
+    """Per-attribute accuracy and balanced accuracy (predicting "present" when the logit > 0)."""
+    pred = logits > 0
+    truth = labels.astype(bool)
+    acc = (pred == truth).mean(0)
+    pos, neg = truth.sum(0), (~truth).sum(0)
+    tpr = np.where(pos > 0, (pred & truth).sum(0) / np.maximum(pos, 1), np.nan)
+    tnr = np.where(neg > 0, (~pred & ~truth).sum(0) / np.maximum(neg, 1), np.nan)
+    balanced = np.nanmean(np.stack([tpr, tnr]), axis=0)
+    majority = np.maximum(truth.mean(0), 1 - truth.mean(0))
+    return {
+        "mean_accuracy": float(acc.mean()),
+        "mean_balanced_accuracy": float(np.nanmean(balanced)),
+        "majority_class_accuracy": float(majority.mean()),
+        "accuracy": [float(a) for a in acc],
+        "balanced_accuracy": [float(b) for b in balanced],
+    }
+
+
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> None:
+    """Recompute a model's batch-norm running statistics as the plain average over ``inputs``.
+
+    Weights averaged over training (EMA) never ran in training mode, so their
+    stored statistics would not match them; eval-mode outputs need matching ones.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    model.train()
+    for x in inputs:
+        model(x)
+    for m in bns:
+        m.momentum = 0.1
+    model.eval()
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(gen: Generator, n_batches: int = 50, batch_size: int = 256, seed: int = 0) -> None:
+    """Recompute the generator's batch-norm running statistics from fresh noise (see :func:`recompute_batchnorm`)."""
+    device = next(gen.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    recompute_batchnorm(gen, (get_noise(batch_size, gen.z_dim, device, generator=rng) for _ in range(n_batches)))
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,6 +1,7 @@
 """Fairness gaps with their uncertainty, for the fairness notebook.
 
-The notebook's graded functions compute one number per gap. A number on its own
+The notebook's graded functions compute one number per gap; every gap here is computed
+by :mod:`ganbias_helpers.reference` (so an answer that calls these helpers earns no credit). A number on its own
 hides two things a reader needs: how many faces each rate was measured on, and
 how much the gap would move on another sample of faces. This module adds both:
 
@@ -22,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from .reference import demographic_parity_gap, equalized_odds_gap, gaps_from_rates
 
 #: Below this many faces, a rate (and any gap built on it) is reported with a warning, not read as a finding.
 MIN_COUNT = 30
@@ -90,17 +93,6 @@ def _rates_per_group(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarray, 
     return np.stack([selection, tpr, fpr], axis=1)
 
 
-def _gaps(rates: np.ndarray) -> np.ndarray:
-    """From rates (..., 3, n_groups) to the three gaps (..., 3): parity, equalized odds, opportunity.
-
-    An undefined rate counts as 0, as in the graded functions and in fairlearn.
-    """
-    rates = np.nan_to_num(rates, nan=0.0)
-    spread = rates.max(axis=-1) - rates.min(axis=-1)
-    parity, opportunity, fpr_gap = spread[..., 0], spread[..., 1], spread[..., 2]
-    return np.stack([parity, np.maximum(opportunity, fpr_gap), opportunity], axis=-1)
-
-
 def gaps_with_intervals(
     y_true,
     y_pred,
@@ -123,12 +115,12 @@ def gaps_with_intervals(
     y_true, y_pred, group = _arrays(y_true, y_pred, group)
     names, codes = np.unique(group, return_inverse=True)
     k = len(names)
-    point = _gaps(_rates_per_group(y_true[None], y_pred[None], codes[None], k))[0]
+    point = gaps_from_rates(_rates_per_group(y_true[None], y_pred[None], codes[None], k))[0]
     rng = np.random.default_rng(seed)
     draws = []
     for start in range(0, n_boot, 200):  # in chunks, to keep memory small
         idx = rng.integers(0, len(y_true), size=(min(200, n_boot - start), len(y_true)))
-        draws.append(_gaps(_rates_per_group(y_true[idx], y_pred[idx], codes[idx], k)))
+        draws.append(gaps_from_rates(_rates_per_group(y_true[idx], y_pred[idx], codes[idx], k)))
     boot = np.concatenate(draws)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
@@ -256,8 +248,6 @@ def threshold_optimizer_tradeoff(
         One row per share ``m`` with ``accuracy``, ``equalized odds gap``, ``demographic parity gap``
         and ``faces`` (the size of the evaluation half).
     """
-    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
-
     y_true, y_pred, group = _arrays(y_true, y_pred, group)
     eval_rows, adjusted = threshold_optimized_predictions(y_true, y_pred, group, seed)
     t, g, original = y_true[eval_rows], group[eval_rows], y_pred[eval_rows]
@@ -266,7 +256,7 @@ def threshold_optimizer_tradeoff(
     for m in mix:
         pred = np.where(coin < m, adjusted, original)
         rows.append({"share post-processed": m, "accuracy": float((pred == t).mean()),
-                     "equalized odds gap": float(equalized_odds_difference(t, pred, sensitive_features=g)),
-                     "demographic parity gap": float(demographic_parity_difference(t, pred, sensitive_features=g)),
+                     "equalized odds gap": equalized_odds_gap(t, pred, g),
+                     "demographic parity gap": demographic_parity_gap(t, pred, g),
                      "faces": len(t)})
     return pd.DataFrame(rows).set_index("share post-processed")

@@ -223,6 +223,23 @@ def equal_opportunity_gap(y_true: Any, y_pred: Any, group: Any) -> float:
     return _gap([(group == g) & (y_true == 1) for g in np.unique(group)], y_pred)
 
 
+@graded
+def gaps_from_rates(rates: np.ndarray) -> np.ndarray:
+    """The three gaps from per-group rates, for many samples at once (what the fairness helpers build on).
+
+    Args:
+        rates: ``(..., 3, n_groups)``: each group's selection rate, true positive rate and false
+            positive rate (NaN where undefined: counted as 0, as in the gaps above and in fairlearn).
+
+    Returns:
+        ``(..., 3)``: the demographic parity, equalized odds and equal opportunity gaps.
+    """
+    rates = np.nan_to_num(np.asarray(rates, dtype=np.float64), nan=0.0)
+    spread = rates.max(axis=-1) - rates.min(axis=-1)
+    parity, opportunity, fpr_gap = spread[..., 0], spread[..., 1], spread[..., 2]
+    return np.stack([parity, np.maximum(opportunity, fpr_gap), opportunity], axis=-1)
+
+
 # ---------------------------------------------------------------- sources of bias (notebook 05)
 
 

@@ -4,6 +4,10 @@ Prints every per-function disagreement (the bar is none) and every grade that di
 corpus's fair points; exits 1 if there is any. Takes a while: nbgrader runs every cell of every
 submission (with small steering runs, GANBIAS_EXPERIMENT_SIZE=8,2).
 
+Both graders run under a course secret, as a real course grades: the course's own
+(GANBIAS_COURSE_SECRET or course_secret.txt) if there is one, else a fresh random one for
+this run, so the hidden cases are not the public defaults (the report says which).
+
     python scripts/agreement.py [--workdir DIR] [--only FUNCTION ...]
 """
 

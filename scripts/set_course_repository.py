@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Point the course at a copy of the repository: course.toml and the setup cell of every notebook.
+"""Point the course at your student edition: course.toml and the setup cell of every notebook.
 
-On Google Colab, the first code cell of each student notebook installs the course package with
-``pip install git+<repository>@<ref>``. Both values live in one place, ``course.toml``; this script
-writes them there and into the setup cell of every notebook in ``solutions/`` (only that cell, only
-its install lines). Then regenerate the student release with ``make notebooks``.
+On Google Colab, the first code cell of each student notebook installs the course package from
+the public student edition (``ganbias export student``): the wheel in its ``dist/`` folder by its raw
+GitHub address (``pip install git+<repository>@<ref>`` for another host). The repository and the ref
+live in one place, ``course.toml``'s ``[student]`` table; this script writes them there and into the
+setup cell of every notebook in ``solutions/`` (only that cell, only its install lines). Then
+regenerate the student release with ``make notebooks``.
 
-    .venv/bin/python scripts/set_course_repository.py https://github.com/YOU/YOUR-COPY [--ref main]
+    .venv/bin/python scripts/set_course_repository.py https://github.com/YOU/YOUR-STUDENT-EDITION [--ref main]
     make notebooks
 
     .venv/bin/python scripts/set_course_repository.py            # re-apply course.toml (after editing it)
@@ -58,10 +60,21 @@ class CourseConfigError(ValueError):
 
 
 def read_config(path: Path = COURSE_TOML) -> dict[str, str]:
-    """The ``[colab]`` table of course.toml: ``repository`` and ``ref``, checked."""
-    colab = tomllib.loads(path.read_text())["colab"]
-    check(colab["repository"], colab["ref"])
-    return {"repository": colab["repository"], "ref": colab["ref"]}
+    """The ``[student]`` table of course.toml (the public student edition): ``repository`` and ``ref``, checked."""
+    try:
+        student = tomllib.loads(path.read_text())["student"]
+        config = {"repository": student["repository"], "ref": student["ref"]}
+    except KeyError as missing:
+        raise CourseConfigError(f"{path} needs a [student] table with repository and ref (missing {missing})") \
+            from None
+    check(config["repository"], config["ref"])
+    return config
+
+
+def wheel_name(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The file name of the student edition's wheel (its ``dist/`` folder), from the package's version."""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    return f"{project['name']}-{project['version']}-py3-none-any.whl"
 
 
 def check(repository: str, ref: str) -> None:
@@ -76,8 +89,16 @@ def check(repository: str, ref: str) -> None:
 
 
 def install_spec(config: dict[str, str]) -> str:
-    """What the setup cell gives ``pip install`` on Colab."""
-    return f"git+{config['repository']}@{config['ref']}"
+    """What the setup cell gives ``pip install`` on Colab: the student edition's wheel by its raw GitHub address.
+
+    On another host than GitHub: ``git+<repository>@<ref>`` (the student edition is a pip-installable
+    project too).
+    """
+    owner_repo = github_owner_repo(config)
+    if owner_repo is None:
+        return f"git+{config['repository']}@{config['ref']}"
+    owner, repo = owner_repo
+    return f"https://github.com/{owner}/{repo}/raw/{config['ref']}/dist/{wheel_name()}"
 
 
 def setup_block(config: dict[str, str]) -> str:
@@ -171,20 +192,27 @@ def setup_cell_problems(path: Path, block: str) -> list[str]:
 
 
 def write_config(repository: str, ref: str, path: Path = COURSE_TOML) -> None:
-    """Set ``repository`` and ``ref`` in course.toml, keeping its comments."""
+    """Set the student edition's ``repository`` and ``ref`` in course.toml's ``[student]`` table, keeping comments."""
     check(repository, ref)
     text = path.read_text()
+    start = re.search(r"(?m)^\[student\]$", text)
+    if start is None:
+        raise CourseConfigError(f"{path}: no [student] table")
+    end = re.search(r"(?m)^\[", text[start.end():])
+    stop = start.end() + end.start() if end else len(text)
+    table = text[start.end():stop]
     for key, value in (("repository", repository), ("ref", ref)):
-        text, count = re.subn(rf'(?m)^{key} = ".*"$', f'{key} = "{value}"', text)
+        table, count = re.subn(rf'(?m)^{key} = ".*"$', f'{key} = "{value}"', table)
         if count != 1:
-            raise CourseConfigError(f"{path}: expected one line '{key} = \"...\"'")
-    path.write_text(text)
+            raise CourseConfigError(f"{path}: expected one line '{key} = \"...\"' in [student]")
+    path.write_text(text[:start.end()] + table + text[stop:])
 
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("repository", nargs="?", help="https address of your copy, e.g. https://github.com/YOU/REPO")
+    parser.add_argument("repository", nargs="?",
+                        help="https address of your public student edition, e.g. https://github.com/YOU/REPO")
     parser.add_argument("--ref", help="branch, tag or commit to install from (default: keep course.toml's)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook disagrees")
     parser.add_argument("--badges", action="store_true", help="print the README's Open in Colab badges")

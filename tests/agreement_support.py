@@ -29,6 +29,7 @@ class Agreement:
     rows: list[tuple[str, str, float, float, float]] = field(default_factory=list)
     seconds_nbgrader: float = 0.0
     seconds_ours: float = 0.0
+    hidden: str = ""
 
     @property
     def disagreements(self) -> list[tuple[str, str, float, float, float]]:
@@ -46,7 +47,8 @@ class Agreement:
         lines = [f"{len(students)} answers, {len(self.rows)} graded functions; nbgrader autograde "
                  f"{self.seconds_nbgrader:.0f} s, ganbias grade {self.seconds_ours:.0f} s",
                  f"disagreements between nbgrader and ganbias grade: {len(self.disagreements)}",
-                 f"points different from the corpus's fair points: {len(self.unfair)}"]
+                 f"points different from the corpus's fair points: {len(self.unfair)}"] + \
+            ([self.hidden] if self.hidden else [])
         for student, fn, theirs, ours, fair in self.disagreements + self.unfair:
             lines.append(f"  {student:<60} {fn:<32} nbgrader {theirs:g}  ganbias {ours:g}  fair {fair:g}")
         return "\n".join(lines)
@@ -64,7 +66,22 @@ def expected_points(entry: Entry) -> dict[str, float]:
 
 
 def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreement:
-    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``."""
+    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``, under a course secret.
+
+    The course's own secret when there is one, else a fresh random one for this run (both graders,
+    nbgrader's kernels and ``ganbias grade``, read it from the environment), so that the hidden
+    cases are not the public defaults, as in a real course.
+    """
+    from autograder.items.secret import SECRET_ENV, describe, read_secret
+
+    if read_secret() is None:
+        import secrets
+
+        os.environ[SECRET_ENV] = secrets.token_hex(16)
+        try:
+            return run_agreement(entries, workdir, jobs)
+        finally:
+            del os.environ[SECRET_ENV]
     notebooks = sorted({item_named(e.function).notebook for e in entries})
     course = make_course(workdir, notebooks)
     folders = {}
@@ -72,7 +89,7 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreeme
         notebook = item_named(entry.function).notebook
         folders[student_id(entry)] = submit(course, student_id(entry),
                                             {notebook: build_notebook(entry, solution(notebook))})
-    report = Agreement()
+    report = Agreement(hidden=describe(read_secret()))
     started = time.monotonic()
     os.environ["GANBIAS_EXPERIMENT_SIZE"] = FAST_EXPERIMENTS
     try:

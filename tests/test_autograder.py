@@ -32,7 +32,6 @@ from autograder_support import (
 )
 
 from autograder import sandbox
-from autograder.codec import DecodeError, ModelRef, Opaque, decode, encode
 from autograder.grading import (
     StudentGrade,
     Submission,
@@ -46,6 +45,7 @@ from autograder.grading import (
 from autograder.items import all_items, cases_of, items_of
 from autograder.notebook import SubmissionError, build_program, identify_notebook, read_notebook
 from autograder.sandbox import Call, Limits, World
+from ganbias_helpers.checks.codec import DecodeError, ModelRef, Opaque, decode, encode
 
 COV = "03_covariance"
 LIMITS = Limits(call_timeout_s=20.0, memory_bytes=768 * 2**20)

@@ -56,7 +56,9 @@ def setup_source(path: Path) -> str:
 def test_every_setup_cell_installs_from_course_toml(folder: Path) -> None:
     config = course.read_config()
     block = course.setup_block(config)
-    assert f'"git+{config["repository"]}@{config["ref"]}"' in block
+    assert f'"{course.install_spec(config)}"' in block
+    assert course.install_spec(config).endswith(f"/raw/{config['ref']}/dist/{course.wheel_name()}"), \
+        "Colab installs the student edition's wheel (course.toml's [student] is on GitHub)"
     for name in NOTEBOOKS:
         assert course.setup_cell_problems(folder / name, block) == [], (
             f"{folder.name}/{name}: run 'python scripts/set_course_repository.py && make notebooks'"
@@ -90,7 +92,7 @@ def test_pointing_at_a_fork_changes_only_the_install_lines(tmp_path: Path) -> No
         after = json.loads(copy.read_text(encoding="utf-8"))
         index = course.setup_cell_index(after["cells"])
         old, new = "".join(before["cells"][index]["source"]), "".join(after["cells"][index]["source"])
-        assert "git+https://github.com/some-teacher/bias-course-2027@spring-2027" in new
+        assert "https://github.com/some-teacher/bias-course-2027/raw/spring-2027/dist/ganbias-" in new
         assert new.split("importlib.invalidate_caches()")[1] == old.split("importlib.invalidate_caches()")[1], (
             f"{name}: the notebook's own imports after the install lines must stay"
         )

@@ -13,9 +13,9 @@ from autograder_support import save, solution, why_delegating_answers_cannot_be_
 from corpus_support import load_corpus
 
 from autograder import sandbox
-from autograder.checks import check
 from autograder.grading import StudentGrade, feedback_text, grade_batch
 from autograder.items import item_named
+from ganbias_helpers.checks import check
 
 CORPUS = load_corpus()
 

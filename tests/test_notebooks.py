@@ -128,8 +128,8 @@ def test_graded_functions_follow_the_contract(name: str) -> None:
         # One truth: the test cell runs the autograder's own cases, visible ones and (hidden) the rest.
         visible, hidden = test_cell.source.split("### BEGIN HIDDEN TESTS")
         assert f'check("{fn}")' in visible, f"test_{fn} must run the visible checks: check({fn!r})"
-        assert HIDDEN_BLOCK.search(test_cell.source) and f'check("{fn}", hidden=True)' in hidden, \
-            f"test_{fn} must run the hidden checks: check({fn!r}, hidden=True), between the hidden-test markers"
+        assert HIDDEN_BLOCK.search(test_cell.source) and f'check_hidden("{fn}")' in hidden, \
+            f"test_{fn} must run the hidden checks: check_hidden({fn!r}), between the hidden-test markers"
 
 
 def test_graded_signatures() -> None:

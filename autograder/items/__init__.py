@@ -1,19 +1,19 @@
-"""Every graded function of the course, defined once: one module per graded notebook.
+"""The grader's half of every graded function: its hidden cases, drawn from the course secret.
 
-Each module (``nb03_covariance.py``...) lists its :class:`Item` objects: the
-function's name, notebook and points, the reference it is judged against
-(a function of :mod:`ganbias_helpers.reference`), the graded helpers it may call
-(replaced by reference versions while it is checked) and a builder of its cases
-(inputs, expected values, comparisons, feedback for known mistakes; see
-:class:`autograder.checks.Case`).
+Each graded function is defined once. Its student half lives in the student package
+(:mod:`ganbias_helpers.checks.items`: name, notebook, points, reference, comparisons,
+named mistakes, visible cases); this package adds what only the grader has: one
+module per notebook (``nb03_covariance.py``...) whose ``HIDDEN`` maps each function to
+a builder of its hidden cases. A builder draws the inputs from a generator seeded by
+the course secret and the function's name (:mod:`.secret`), from the same
+distributions every time (real CelebA-derived inputs where they matter), and computes
+the expected values with the reference at grading time; they are never stored.
 
-Both graders read this and nothing else: ``ganbias grade`` runs the cases in its
-sandbox; the solution notebooks' test cells run the same cases through
-:func:`autograder.checks.check` (so ``nbgrader autograde`` agrees by construction).
-To add a graded function: its answer and test cells in the solution notebook
-(the test cell calls ``check("name")`` and, between nbgrader's hidden-test
-markers, ``check("name", hidden=True)``), one :class:`Item` in its notebook's
-module here, then ``make notebooks``.
+Both graders read this: ``ganbias grade`` runs :func:`cases_of` in its sandbox; the
+solution notebooks' hidden test cells run :func:`hidden_cases_of` through
+:func:`autograder.hidden.check_hidden` (so ``nbgrader autograde`` agrees by
+construction, under the same secret). The registry's other names are the student
+package's, re-exported here for the grader's modules.
 """
 
 from __future__ import annotations
@@ -21,119 +21,77 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ..checks import Case
+from ganbias_helpers.checks.core import Case
+from ganbias_helpers.checks.items import (
+    ASSIGNMENT,
+    MODULES,
+    UNGRADED_NOTEBOOK_PREFIX,
+    Item,
+    all_items,
+    graded_notebooks,
+    helper_sources,
+    is_ungraded_notebook,
+    item_named,
+    items_of,
+    notebooks_named_in,
+    visible_cases_of,
+)
 
-#: Name of the nbgrader assignment.
-ASSIGNMENT = "ganbias"
-#: The item modules, in course order.
-MODULES = ("nb02_steering", "nb03_covariance", "nb04_fairness", "nb05_sources_of_bias", "nb06_mitigation")
-#: File-name prefix of the course notebook with nothing to grade (it is still part of a submission).
-UNGRADED_NOTEBOOK_PREFIX = "01_"
+from .secret import read_secret
 
+__all__ = [
+    "ASSIGNMENT", "MODULES", "UNGRADED_NOTEBOOK_PREFIX", "Item", "all_items", "cases_of", "graded_notebooks",
+    "helper_sources", "hidden_builders", "hidden_cases_of", "is_ungraded_notebook", "item_named", "items_of",
+    "notebooks_named_in", "visible_cases_of",
+]
 
-@dataclass(frozen=True)
-class Item:
-    """One graded function.
-
-    Attributes:
-        notebook: Notebook stem, e.g. ``"03_covariance"``.
-        name: Function name; also the ``grade_id`` of its answer cell (its test cell's is ``test_<name>``).
-        points: Points (the solution's test cell carries the same number; a test checks).
-        reference: The :mod:`ganbias_helpers.reference` function it is judged against.
-        build: Returns its cases (visible and hidden), expected values computed with the reference.
-        depends: Graded functions of the same notebook that an answer may call: while this one is
-            checked they are the reference versions (one mistake costs one function).
-    """
-
-    notebook: str
-    name: str
-    points: float
-    reference: str
-    build: Callable[[], list[Case]]
-    depends: tuple[str, ...] = ()
-
-    @property
-    def test_id(self) -> str:
-        """The ``grade_id`` of the autograded test cell."""
-        return f"test_{self.name}"
+#: A hidden builder: the course secret (None: the public defaults) -> the hidden cases.
+HiddenBuilder = Callable[[str | None], list[Case]]
 
 
 @functools.cache
-def all_items() -> tuple[Item, ...]:
-    """Every graded item, in course order.
+def hidden_builders() -> dict[str, HiddenBuilder]:
+    """Graded function name -> builder of its hidden cases, for every graded function.
 
     Raises:
-        RuntimeError: If two items share a name or a dependency is not an item of its notebook.
+        RuntimeError: If a graded function has no hidden builder, or a builder is for no graded function.
     """
-    found: list[Item] = []
+    found: dict[str, HiddenBuilder] = {}
     for module in MODULES:
-        found += importlib.import_module(f"{__name__}.{module}").ITEMS
-    names = [i.name for i in found]
-    if len(set(names)) != len(names):
-        raise RuntimeError(f"graded items defined twice: {sorted({n for n in names if names.count(n) > 1})}")
-    by_name = {i.name: i for i in found}
-    for item in found:
-        for dep in item.depends:
-            if dep not in by_name or by_name[dep].notebook != item.notebook or by_name[dep].depends:
-                raise RuntimeError(f"{item.name} depends on {dep}, which is not an independent item of "
-                                   f"{item.notebook}")
-    return tuple(found)
+        found.update(importlib.import_module(f"{__name__}.{module}").HIDDEN)
+    names = {item.name for item in all_items()}
+    if set(found) != names:
+        raise RuntimeError(f"hidden builders missing for {sorted(names - set(found))}, "
+                           f"or for no graded function: {sorted(set(found) - names)}")
+    return found
 
 
-def graded_notebooks() -> tuple[str, ...]:
-    """Notebook stems that hold graded functions, in course order."""
-    return tuple(dict.fromkeys(item.notebook for item in all_items()))
+_UNSET = object()
 
 
-def items_of(notebook: str) -> list[Item]:
-    """The graded items of one notebook, in notebook order."""
-    return [item for item in all_items() if item.notebook == notebook]
-
-
-def item_named(name: str) -> Item:
-    """The graded item for function ``name``.
+def hidden_cases_of(name: str, secret: str | None | object = _UNSET) -> tuple[Case, ...]:
+    """The hidden cases of item ``name`` under ``secret`` (default: the course secret, :func:`.secret.read_secret`).
 
     Raises:
         KeyError: If no graded function has that name.
+        RuntimeError: If a case is visible or for another function.
     """
-    for item in all_items():
-        if item.name == name:
-            return item
-    raise KeyError(f"no graded function named {name!r}")
+    item_named(name)
+    return _hidden_cases(name, read_secret() if secret is _UNSET else secret)
 
 
-@functools.cache
-def cases_of(name: str) -> tuple[Case, ...]:
-    """The cases of item ``name`` (built once per process; expected values from the reference).
-
-    Raises:
-        RuntimeError: If the item has no visible or no hidden case, or a case is for another function.
-    """
-    cases = tuple(item_named(name).build())
-    if not any(c.visible for c in cases) or all(c.visible for c in cases):
-        raise RuntimeError(f"{name} needs both visible and hidden cases")
+@functools.lru_cache(maxsize=64)
+def _hidden_cases(name: str, secret: str | None) -> tuple[Case, ...]:
+    cases = tuple(hidden_builders()[name](secret))
+    if not cases or any(c.visible for c in cases):
+        raise RuntimeError(f"{name} needs hidden cases, and only hidden ones in its hidden builder")
     wrong = [c.name for c in cases if c.function != name]
     if wrong:
         raise RuntimeError(f"cases of {name} are for other functions: {wrong}")
     return cases
 
 
-def helper_sources(item: Item) -> dict[str, str]:
-    """Standalone reference sources of ``item``'s graded helpers, under the helpers' graded names."""
-    from ganbias_helpers.reference import standalone_source
-
-    return {dep: standalone_source(item_named(dep).reference, dep) for dep in item.depends}
-
-
-def notebooks_named_in(file_name: str) -> list[str]:
-    """The graded notebooks whose stem a file name contains (``alice_03_covariance.ipynb``), in course order."""
-    return [nb for nb in graded_notebooks() if nb in file_name]
-
-
-def is_ungraded_notebook(file_name: str) -> bool:
-    """Whether a file name is the course's ungraded notebook's (``01_models.ipynb``)."""
-    return file_name.startswith(UNGRADED_NOTEBOOK_PREFIX)
+def cases_of(name: str, secret: str | None | object = _UNSET) -> tuple[Case, ...]:
+    """Every case of item ``name``: the visible ones, then the hidden ones under ``secret`` (default: the course's)."""
+    return visible_cases_of(name) + hidden_cases_of(name, secret)

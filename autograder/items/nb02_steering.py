@@ -1,84 +1,40 @@
-"""Notebook 02, steering: ``steering_step`` (2 points)."""
+"""Notebook 02's hidden cases: ``steering_step`` on drawn noise, targets, step sizes and directions."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
+import numpy as np
 
-from ..checks import CLASSIFIER, GEN, Case, CheckFailed, close, cpu_models, pair, require
-from . import Item
+from ganbias_helpers.attributes import ATTRIBUTE_NAMES
+from ganbias_helpers.checks.core import Case
+from ganbias_helpers.checks.nb02_steering import steering_cases
 
+from .secret import rng_for
 
-def compare_step(value: Any, expected: tuple[torch.Tensor, torch.Tensor], case: Case) -> None:
-    """A steering step's ``(new_noise, classifications)``: tensors, detached, logits before the move, exact length."""
-    new_noise, logits = pair(value, case.function)
-    for got, what in ((new_noise, "new_noise"), (logits, "classifications")):
-        require(got, (torch.Tensor,), what, "a torch tensor")
-        if got.requires_grad:
-            raise CheckFailed(f"{what} is still attached to the autograd graph: return it .detach()ed")
-    close(logits, expected[1], "classifications", rtol=1e-3)
-    noise = case.args[2]
-    if new_noise.shape == noise.shape:
-        lengths = (new_noise.double() - noise.double()).norm(dim=1)
-        step = abs(case.kwargs.get("step_size", 0.1))
-        if not torch.allclose(lengths, torch.full_like(lengths, step), atol=1e-4):
-            raise CheckFailed("not every row moved by exactly step_size: normalise the gradient of each row "
-                              "(dim=1), not of the whole batch")
-    close(new_noise, expected[0], "new_noise", rtol=1e-4)
+#: Step sizes the hidden cases draw from (the exercise's default is 0.1).
+STEP_SIZES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 
-def step_mistakes(holds: tuple[int, ...]) -> dict[str, Any]:
-    """Known wrong steering steps, for naming a wrong answer (shared with notebook 06's conditional step)."""
+def draw_specs(rng: np.random.Generator, holds: int) -> list[tuple[bool, int, int, str, tuple[str, ...],
+                                                                     dict[str, Any]]]:
+    """Three hidden steering cases: default arguments, then a step down and a step up of drawn sizes.
 
-    def reference(gen: Any, classifier: Any, noise: torch.Tensor, target: int, *held: int, step_size: float = 0.1,
-                  direction: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-        from ganbias_helpers.reference import steering_step
-
-        return steering_step(gen, classifier, noise, target, step_size, direction, hold_indices=held)
-
-    def opposite(gen: Any, classifier: Any, noise: torch.Tensor, target: int, *held: int, step_size: float = 0.1,
-                 direction: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-        return reference(gen, classifier, noise, target, *held, step_size=step_size, direction=-direction)
-
-    def logits_after(gen: Any, classifier: Any, noise: torch.Tensor, target: int, *held: int,
-                     step_size: float = 0.1, direction: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-        moved, _ = reference(gen, classifier, noise, target, *held, step_size=step_size, direction=direction)
-        with torch.no_grad():
-            return moved, classifier(gen(moved))
-
-    return {"the step goes the wrong way: direction=1 must raise the target's logit": opposite,
-            "classifications are the logits after the move; return those of the noise before it": logits_after}
+    Each has its own noise seed, 3 to 5 faces, a target and ``holds`` held attributes, all
+    different attributes drawn from the 40.
+    """
+    specs = []
+    for kwargs in ({}, {"direction": -1}, {"direction": 1}):
+        names = [str(a) for a in rng.choice(ATTRIBUTE_NAMES, size=1 + holds, replace=False)]
+        if kwargs:
+            kwargs = {"step_size": float(rng.choice(STEP_SIZES)), **kwargs}
+        specs.append((False, int(rng.integers(0, 2**31)), int(rng.integers(3, 6)), names[0], tuple(names[1:]),
+                      kwargs))
+    return specs
 
 
-def steering_cases(function: str, specs: list[tuple[bool, int, int, str, tuple[str, ...], dict[str, Any]]]) -> \
-        list[Case]:
-    """Cases of a steering step: ``(visible, seed, n, target, holds, kwargs)`` each (holds: attribute names)."""
-    from ganbias_helpers import Z_DIM, attribute_index, get_noise
-    from ganbias_helpers.reference import steering_step
-
-    gen, classifier = cpu_models()
-    cases = []
-    for visible, seed, n, target, holds, kwargs in specs:
-        noise = get_noise(n, Z_DIM, "cpu", seed=seed)
-        held = tuple(attribute_index(h) for h in holds)
-        expected = steering_step(gen, classifier, noise, attribute_index(target), **kwargs, hold_indices=held)
-        desc = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "default step_size and direction"
-        what = f"target {target}" + "".join(f" holding {h}" for h in holds)
-        cases.append(Case(function, f"{n} faces, {what}, {desc}", (GEN, CLASSIFIER, noise, attribute_index(target),
-                                                                  *held), kwargs, expected, compare_step,
-                          visible=visible, unchanged=(2,), models_untouched=True, mistakes=step_mistakes(held)))
-    return cases
+def _hidden(secret: str | None) -> list[Case]:
+    return steering_cases("steering_step", draw_specs(rng_for("steering_step", secret), holds=0))
 
 
-def _cases() -> list[Case]:
-    return steering_cases("steering_step", [
-        (True, 123, 4, "Male", (), {"step_size": 0.1, "direction": 1}),
-        (True, 124, 3, "Male", (), {"step_size": 0.1, "direction": -1}),
-        (False, 11, 4, "Male", (), {}),
-        (False, 12, 3, "Smiling", (), {"step_size": 0.25, "direction": -1}),
-        (False, 13, 5, "Wearing_Lipstick", (), {"step_size": 0.3, "direction": 1}),
-    ])
-
-
-ITEMS = [Item("02_steering", "steering_step", 2, "steering_step", _cases)]
+HIDDEN = {"steering_step": _hidden}

@@ -1,183 +1,85 @@
-"""Notebook 03, covariance: the three helpers (1 point each) and ``get_top_covariances`` (2 points)."""
+"""Notebook 03's hidden cases: a small real steering run (drawn attribute and noise) and drawn synthetic arrays."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import torch
 
-from ganbias_helpers import attribute_index
-from ganbias_helpers.reference import covariance_matrix, remove_value, top_covariances, top_magnitude_indices
+from ganbias_helpers.attributes import ATTRIBUTE_NAMES, attribute_index
+from ganbias_helpers.checks.core import Case
+from ganbias_helpers.checks.nb03_covariance import (
+    cov_case,
+    normal_samples,
+    order_case,
+    remove_case,
+    synthetic_changes,
+    top_case,
+)
+from ganbias_helpers.reference import covariance_matrix, top_magnitude_indices
 
-from ..checks import Case, CheckFailed, as_array, close, equal_ints, pair, require
-from . import Item
-from ._data import steering_changes
-
-MALE, SMILING = attribute_index("Male"), attribute_index("Smiling")
-
-
-def _normal_samples(seed: int, shape: tuple[int, int], float32: bool = False) -> np.ndarray:
-    """Samples of a 4-feature normal with a known covariance, shape ``(*shape, 4)``."""
-    cov = np.array([[10, 2, -0.5, -5], [2, 11, 5, 4], [-0.5, 5, 10, 2], [-5, 4, 2, 11]], dtype=np.float64)
-    x = np.random.default_rng(seed).multivariate_normal(np.zeros(4), cov, size=shape)
-    return x.astype(np.float32) if float32 else x
-
-
-# ---------------------------------------------------------------- covariance_matrix_from_examples
+from ._data import steering_run
+from .secret import rng_for
 
 
-def _compare_matrix(value: Any, expected: np.ndarray, case: Case) -> None:
-    require(value, (np.ndarray, torch.Tensor), "the covariance matrix", "a numpy array")
-    arr = as_array(value, "the covariance matrix")
-    rows = int(np.prod(np.shape(case.args[0])[:-1]))
-    if arr.shape == (rows, rows) and arr.shape != expected.shape:
-        raise CheckFailed("the matrix is between examples, not features: each row of the reshaped data is one "
-                          "example (np.cov's rowvar=False)")
-    close(arr, expected, "the covariance matrix")
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**31))
 
 
-def _cov_by_n(examples: Any) -> np.ndarray:
-    x = np.asarray(examples, dtype=np.float64).reshape(-1, np.shape(examples)[-1])
-    return np.cov(x, rowvar=False, bias=True)
+def _cov(secret: str | None) -> list[Case]:
+    rng = rng_for("covariance_matrix_from_examples", secret)
+    target, real = steering_run(secret)
+    steps, n = int(rng.integers(10, 31)), int(rng.integers(8, 21))
+    wide = (int(rng.integers(2, 5)), int(rng.integers(30, 61)), 40)
+    one = (1, int(rng.integers(20, 41)), int(rng.integers(2, 6)))
+    return [cov_case(False, f"changes of a real steering run toward {target}, shape {real.shape}", real),
+            cov_case(False, f"float32 samples, shape ({steps}, {n}, 4)",
+                     normal_samples(_seed(rng), (steps, n), float32=True)),
+            cov_case(False, f"a {wide} array", rng.normal(size=wide)),
+            cov_case(False, f"a {one} array: one step", rng.normal(size=one))]
 
 
-def _cov_cases() -> list[Case]:
-    rng = np.random.default_rng(3)
-    inputs = [(True, "samples of a 4-feature normal, shape (60, 128, 4)", _normal_samples(0, (60, 128))),
-              (True, "a small (3, 5, 7) array", rng.normal(size=(3, 5, 7))),
-              (False, "changes of a real steering run, shape (8, 6, 40)", steering_changes()),
-              (False, "float32 samples, shape (20, 16, 4)", _normal_samples(1, (20, 16), float32=True)),
-              (False, "a (2, 50, 40) array", rng.normal(size=(2, 50, 40))),
-              (False, "a (1, 30, 3) array: one step", rng.normal(size=(1, 30, 3)))]
-    mistakes = {"you divided by N; the sample covariance divides by N - 1 (np.cov's default)": _cov_by_n}
-    return [Case("covariance_matrix_from_examples", name, (x,), {}, covariance_matrix(x), _compare_matrix,
-                 visible=visible, mistakes=mistakes) for visible, name, x in inputs]
+def _order(secret: str | None) -> list[Case]:
+    rng = rng_for("get_top_magnitude_indices", secret)
+    target, real = steering_run(secret)
+    n = int(rng.integers(5, 9))
+    ties = rng.choice([0.5, 1.0, 2.0], size=n) * rng.choice([-1.0, 1.0], size=n)
+    return [order_case(False, f"covariances of {target} with the 40 attributes (real run)",
+                       covariance_matrix(real)[attribute_index(target)]),
+            order_case(False, "values with equal magnitudes", ties),
+            order_case(False, "40 random values", rng.normal(size=40)),
+            order_case(False, "one value", rng.normal(size=1) * 3)]
 
 
-# ---------------------------------------------------------------- get_top_magnitude_indices
+def _remove(secret: str | None) -> list[Case]:
+    rng = rng_for("remove_from_list", secret)
+    target, real = steering_run(secret)
+    index = attribute_index(target)
+    ranked = top_magnitude_indices(covariance_matrix(real)[index])
+    values = rng.choice(np.arange(40), size=int(rng.integers(4, 9)), replace=False)
+    absent = rng.choice(np.setdiff1d(np.arange(40), values))
+    single = int(rng.integers(0, 40))
+    return [remove_case(False, f"the ranked attributes of a real run without {target}", ranked, index),
+            remove_case(False, "removing the first element", values.copy(), int(values[0])),
+            remove_case(False, "removing the last element", values.copy(), int(values[-1])),
+            remove_case(False, "a value that is not in the array", values.copy(), int(absent)),
+            remove_case(False, "a one-element array holding the value", np.array([single]), single)]
 
 
-def _compare_order(value: Any, expected: np.ndarray, case: Case) -> None:
-    require(value, (np.ndarray,), "the result", "a numpy array of indices")
-    values = np.abs(np.asarray(case.args[0], dtype=np.float64))
-    got = as_array(value, "the indices")
-    if got.shape != expected.shape:
-        raise CheckFailed(f"the indices have shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
-    if len(np.unique(values)) == len(values):
-        equal_ints(got, expected, "the indices")
-        return
-    # Equal magnitudes: any order among them is right.
-    if got.dtype.kind not in "iu" or sorted(got.tolist()) != list(range(len(values))):
-        raise CheckFailed("the result is not a permutation of the positions 0 .. n - 1")
-    if np.any(np.diff(values[got.astype(np.int64)]) > 0):
-        raise CheckFailed("the indices are not ordered by magnitude, largest first")
+def _top(secret: str | None) -> list[Case]:
+    rng = rng_for("get_top_covariances", secret)
+    target, real = steering_run(secret)
+    index = attribute_index(target)
+    other = str(rng.choice([a for a in ATTRIBUTE_NAMES if a != target]))
+    features, top_n = int(rng.integers(10, 16)), int(rng.integers(3, 7))
+    synth_target = int(rng.integers(0, features))
+    synth = synthetic_changes(_seed(rng), int(rng.integers(4, 9)), int(rng.integers(30, 61)), features, synth_target)
+    return [top_case(False, f"real steering run, target {target}", real, index, None),
+            top_case(False, f"real steering run as a float32 torch tensor, target {target}",
+                     torch.from_numpy(real.astype(np.float32)), index, None),
+            top_case(False, f"strong negative covariances, target {synth_target}, top_n={top_n}", synth,
+                     synth_target, top_n),
+            top_case(False, f"real steering run, target {other}, top_n=39", real, attribute_index(other), 39)]
 
 
-def _order_cases() -> list[Case]:
-    rng = np.random.default_rng(4)
-    inputs = [(True, "[-2, 0, 1]", np.array([-2.0, 0.0, 1.0])),
-              (True, "values whose largest magnitudes are negative", np.array([3.0, -7.5, 0.5, -0.1, 6.0, -2.3])),
-              (True, "a Python list", [0.5, -4.0, 2.5, -1.5, 3.0]),
-              (False, "covariances of Male with the 40 attributes (real run)", covariance_matrix(steering_changes())
-               [MALE]),
-              (False, "values with equal magnitudes", np.array([1.0, -2.0, 2.0, 0.5, -1.0])),
-              (False, "40 random values", rng.normal(size=40)),
-              (False, "one value", np.array([-3.0]))]
-    mistakes = {"smallest magnitude first: the largest comes first": lambda v: top_magnitude_indices(v)[::-1],
-                "ordered by value, not by magnitude (absolute value)": lambda v: np.argsort(-np.asarray(v)),
-                "you returned the sorted values, not their indices": lambda v: np.asarray(v)[top_magnitude_indices(v)]}
-    return [Case("get_top_magnitude_indices", name, (x,), {}, top_magnitude_indices(x), _compare_order,
-                 visible=visible, mistakes=mistakes) for visible, name, x in inputs]
-
-
-# ---------------------------------------------------------------- remove_from_list
-
-
-def _compare_removed(value: Any, expected: np.ndarray, case: Case) -> None:
-    require(value, (np.ndarray,), "the result", "a numpy array")
-    equal_ints(value, expected, "the new array")
-
-
-def _remove_cases() -> list[Case]:
-    order = top_magnitude_indices(covariance_matrix(steering_changes())[MALE])
-    inputs = [(True, "[3, 2, 1, 0] without 1", np.array([3, 2, 1, 0]), 1),
-              (True, "[5, 4, 3] without 4", np.array([5, 4, 3]), 4),
-              (False, "the ranked attributes of a real run without Male", order, MALE),
-              (False, "removing the first element", np.array([5, 3, 9, 1]), 5),
-              (False, "removing the last element", np.array([5, 3, 9, 1]), 1),
-              (False, "a value that is not in the array", np.array([7, 8, 9]), 3),
-              (False, "a one-element array holding the value", np.array([20]), 20)]
-    mistakes = {"you removed the element at position index_to_remove, not the value index_to_remove":
-                lambda x, i: np.delete(x, i) if 0 <= i < len(x) else x}
-    return [Case("remove_from_list", name, (x, i), {}, remove_value(x, i), _compare_removed, visible=visible,
-                 unchanged=(0,), mistakes=mistakes) for visible, name, x, i in inputs]
-
-
-# ---------------------------------------------------------------- get_top_covariances
-
-
-def _compare_top(value: Any, expected: tuple[np.ndarray, np.ndarray], case: Case) -> None:
-    indices, covs = pair(value, case.function)
-    idx = as_array(indices, "relevant_indices")
-    target = case.args[1]
-    if idx.ndim == 1 and np.any(idx == target):
-        raise CheckFailed("the target's own index is in relevant_indices: remove it")
-    if idx.shape != expected[0].shape:
-        raise CheckFailed(f"relevant_indices has shape {tuple(idx.shape)}, expected {tuple(expected[0].shape)}")
-    c = as_array(covs, "highest_covariances")
-    if c.shape == expected[1].shape and np.allclose(np.abs(c), np.abs(expected[1]), rtol=1e-3) \
-            and not np.allclose(c, expected[1], rtol=1e-3):
-        raise CheckFailed("highest_covariances lost their signs: rank by magnitude but return the signed values")
-    equal_ints(idx, expected[0], "relevant_indices")
-    close(c, expected[1], "highest_covariances", rtol=1e-4)
-
-
-def _synthetic_changes(seed: int, steps: int, n: int, f: int, target: int) -> np.ndarray:
-    """Changes where the target covaries strongly, with both signs, with some features."""
-    rng = np.random.default_rng(seed)
-    t = rng.normal(size=(steps, n, 1)) * 3.0
-    loadings = rng.normal(size=f) * 2.0
-    loadings[[(target + 1) % f, (target + 4) % f]] = [-4.0, -2.5]  # large negative covariances
-    changes = t * loadings + rng.normal(size=(steps, n, f))
-    changes[..., target] = t[..., 0] * 2.0 + 0.1 * rng.normal(size=(steps, n))
-    return changes
-
-
-def _top_cases() -> list[Case]:
-    samples = _normal_samples(0, (60, 128), float32=True)
-    real = steering_changes()
-    synth = _synthetic_changes(7, 6, 50, 12, 3)
-    inputs = [(True, "4-feature normal as a torch tensor, target 1, top_n=3", torch.from_numpy(samples), 1, 3),
-              (True, "4-feature normal, target 0 (a large negative covariance), top_n=3", samples, 0, 3),
-              (True, "4-feature normal as numpy, target 3, top_n=2", samples, 3, 2),
-              (False, "real steering run, target Male", real, MALE, None),
-              (False, "real steering run as a float32 torch tensor, target Male",
-               torch.from_numpy(real.astype(np.float32)), MALE, None),
-              (False, "strong negative covariances, target 3, top_n=5", synth, 3, 5),
-              (False, "real steering run, target Smiling, top_n=39", real, SMILING, 39)]
-    cases = []
-    for visible, name, x, target, top_n in inputs:
-        kwargs = {} if top_n is None else {"top_n": top_n}
-        expected = top_covariances(x, target, **kwargs)
-        mistakes = {"you ranked by signed value, not by magnitude":
-                    lambda x, t, top_n=10: _signed_top(x, t, top_n)}
-        cases.append(Case("get_top_covariances", name, (x, target), kwargs, expected, _compare_top,
-                          visible=visible, mistakes=mistakes))
-    return cases
-
-
-def _signed_top(x: Any, target: int, top_n: int) -> tuple[np.ndarray, np.ndarray]:
-    row = covariance_matrix(np.asarray(x))[target]
-    order = np.argsort(-row, kind="stable")
-    order = order[order != target][:top_n]
-    return order, row[order]
-
-
-ITEMS = [
-    Item("03_covariance", "covariance_matrix_from_examples", 1, "covariance_matrix", _cov_cases),
-    Item("03_covariance", "get_top_magnitude_indices", 1, "top_magnitude_indices", _order_cases),
-    Item("03_covariance", "remove_from_list", 1, "remove_value", _remove_cases),
-    Item("03_covariance", "get_top_covariances", 2, "top_covariances", _top_cases,
-         depends=("covariance_matrix_from_examples", "get_top_magnitude_indices", "remove_from_list")),
-]
+HIDDEN = {"covariance_matrix_from_examples": _cov, "get_top_magnitude_indices": _order,
+          "remove_from_list": _remove, "get_top_covariances": _top}

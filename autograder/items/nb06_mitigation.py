@@ -1,57 +1,35 @@
-"""Notebook 06, mitigation: ``project_out`` (1 point) and ``conditional_steering_step`` (2 points)."""
+"""Notebook 06's hidden cases: ``project_out`` on drawn directions, the conditional step on drawn attributes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from ganbias_helpers.reference import project_out
+from ganbias_helpers.checks.core import Case
+from ganbias_helpers.checks.nb02_steering import steering_cases
+from ganbias_helpers.checks.nb06_mitigation import projection_case
 
-from ..checks import Case, close, require
-from . import Item
-from .nb02_steering import steering_cases
-
-
-def _compare_projection(value: Any, expected: torch.Tensor, case: Case) -> None:
-    require(value, (torch.Tensor,), "the projected direction", "a torch tensor")
-    scale = float(case.args[0].abs().max())  # the result can be near zero: compare on the input's scale
-    close(value, expected, "the projected direction", rtol=1e-4, scale=scale)
+from .nb02_steering import draw_specs
+from .secret import rng_for
 
 
-def _projection_cases() -> list[Case]:
-    g = torch.Generator().manual_seed(12)
-    a, b = torch.randn(5, 64, generator=g), torch.randn(5, 64, generator=g) * 3
+def _projection(secret: str | None) -> list[Case]:
+    rng = rng_for("project_out", secret)
+    g = torch.Generator().manual_seed(int(rng.integers(0, 2**31)))
+    n = int(rng.integers(3, 8))
+    a, b = torch.randn(n, 64, generator=g), torch.randn(n, 64, generator=g) * float(rng.uniform(0.5, 4))
     ortho = b - (b * a).sum(1, keepdim=True) / (a * a).sum(1, keepdim=True) * a
-    inputs = [(True, "[[1, 1], [2, 0]] along [[1, 0], [0, 3]]",
-               (torch.tensor([[1.0, 1.0], [2.0, 0.0]]), torch.tensor([[1.0, 0.0], [0.0, 3.0]]))),
-              (True, "random directions (5, 64), other not of unit length", (a, b)),
-              (False, "one row", (a[:1], b[:1])),
-              (False, "other parallel to direction", (a, -3.0 * a)),
-              (False, "directions already orthogonal", (ortho, a)),
-              (False, "16 random rows", (torch.randn(16, 64, generator=g), torch.randn(16, 64, generator=g) * 0.2))]
-    mistakes = {"you removed direction's part from other: remove from direction its part along other":
-                lambda d, o: project_out(o, d),
-                "you assumed other has unit length: divide by (other * other).sum(dim=1, keepdim=True)":
-                lambda d, o: d - (d * o).sum(dim=1, keepdim=True) * o,
-                "you returned the part along other; return what is left after removing it":
-                lambda d, o: d - project_out(d, o)}
-    return [Case("project_out", desc, args, {}, project_out(*args), _compare_projection, visible=visible,
-                 mistakes=mistakes) for visible, desc, args in inputs]
+    factor = float(rng.choice([-3.0, -0.5, 2.0, 5.0]))
+    rows = int(rng.integers(10, 21))
+    return [projection_case(False, "one row", (a[:1], b[:1])),
+            projection_case(False, "other parallel to direction", (a, factor * a)),
+            projection_case(False, "directions already orthogonal", (ortho, a)),
+            projection_case(False, f"{rows} random rows", (torch.randn(rows, 64, generator=g),
+                                                          torch.randn(rows, 64, generator=g) * 0.2))]
 
 
-def _conditional_cases() -> list[Case]:
-    return steering_cases("conditional_steering_step", [
-        (True, 321, 4, "Male", ("Wearing_Lipstick",), {"step_size": 0.1}),
-        (True, 322, 3, "Male", ("Heavy_Makeup",), {"step_size": 0.1, "direction": -1}),
-        (False, 21, 4, "Male", ("Young",), {}),
-        (False, 22, 3, "Male", ("No_Beard",), {"step_size": 0.3, "direction": -1}),
-        (False, 23, 5, "Smiling", ("Male",), {"step_size": 0.2, "direction": 1}),
-    ])
+def _conditional(secret: str | None) -> list[Case]:
+    return steering_cases("conditional_steering_step", draw_specs(rng_for("conditional_steering_step", secret),
+                                                                  holds=1))
 
 
-ITEMS = [
-    Item("06_mitigation", "project_out", 1, "project_out", _projection_cases),
-    Item("06_mitigation", "conditional_steering_step", 2, "steering_step", _conditional_cases,
-         depends=("project_out",)),
-]
+HIDDEN = {"project_out": _projection, "conditional_steering_step": _conditional}

@@ -7,7 +7,9 @@ numeric dtypes and refuses everything else. The grader's requests to the child u
 the same format (with longer strings allowed), so nothing is pickled either way.
 
 This module imports nothing of the course package: the sandbox runs it from a
-private copy, beside :mod:`autograder._runner`.
+private copy, beside the grader's runner. It lives in the student package because a
+notebook's own check cells judge values after the same round trip (see
+:func:`ganbias_helpers.checks.core.call_in_place`), so both graders see the same values.
 """
 
 from __future__ import annotations

@@ -3,12 +3,15 @@
 A :class:`Case` is one call of a graded function: its inputs, the expected value
 (computed with :mod:`ganbias_helpers.reference`), a comparison that raises
 :class:`CheckFailed` with a message for the student, and the known mistakes
-worth naming when a value is wrong. Cases are defined once, per notebook, in
-:mod:`autograder.items`; both graders use them:
+worth naming when a value is wrong. The comparisons, the named mistakes and the
+visible cases are defined once, per notebook, in this package
+(:mod:`ganbias_helpers.checks.items`); the hidden cases only the grader has
+(``autograder.items``) are judged with the same comparisons:
 
 * ``ganbias grade`` sends each case's inputs to the sandbox and judges what comes back;
-* a notebook's check cell calls :func:`check`, which calls the function in place
-  (the same :func:`autograder._runner.perform_call`) and judges it the same way.
+* a notebook's check cell calls :func:`check` (the grader's hidden test cells
+  ``autograder.hidden.check_hidden``), which calls the function in place (the same
+  :func:`~ganbias_helpers.checks.calls.perform_call`) and judges it the same way.
 
 Messages describe what is wrong (shape, type, a sign, the target left in the
 list...) and the tolerance used, never the hidden expected values.
@@ -19,16 +22,15 @@ from __future__ import annotations
 import copy
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import _runner
+from .calls import CallResult, fresh_models, perform_call, reference_helpers
 from .codec import MAX_MESSAGE_BYTES, DecodeError, ModelRef, Opaque, decode, encode
-from .sandbox import CallResult
 
 GEN, CLASSIFIER = ModelRef("gen"), ModelRef("classifier")
 
@@ -249,9 +251,9 @@ def call_in_place(fn: Callable[..., Any], case: Case) -> CallResult:
     from ganbias_helpers import reference
 
     models = dict(zip(("gen", "classifier"), cpu_models())) if case.needs_models else {}
-    args = _runner.fresh_models(models, copy.deepcopy(list(case.args)))
+    args = fresh_models(models, copy.deepcopy(list(case.args)))
     with reference.refused():
-        message = _runner.perform_call(fn, args, copy.deepcopy(case.kwargs), case.return_args)
+        message = perform_call(fn, args, copy.deepcopy(case.kwargs), case.return_args)
     message["output"] = ""
     data = encode(message)
     if len(data) > MAX_MESSAGE_BYTES:  # as the sandbox would refuse it
@@ -262,31 +264,31 @@ def call_in_place(fn: Callable[..., Any], case: Case) -> CallResult:
         return CallResult("crashed", error="its result could not be read back")
 
 
-def check(name: str, hidden: bool = False, namespace: dict[str, Any] | None = None) -> None:
-    """Check the graded function ``name`` defined in the calling notebook, and say what is wrong.
+def run_cases(name: str, cases: Sequence[Case], namespace: dict[str, Any], hidden: bool) -> None:
+    """Check the graded function ``name`` defined in ``namespace`` on ``cases``, and say what is wrong.
 
-    The visible check cells call ``check(name)``; the hidden tests (stripped from the
-    student release) call ``check(name, hidden=True)``. Both print a line per case
-    and raise :class:`AssertionError` (what nbgrader counts as a failed test) when a
-    case fails. Graded helpers that ``name`` calls are replaced by the reference
-    versions meanwhile, so that one mistake costs one function.
+    Prints a line per case (visible cases only) and raises :class:`AssertionError`
+    (what nbgrader counts as a failed test) when a case fails. Graded helpers that
+    ``name`` calls are replaced by the reference versions meanwhile, so that one
+    mistake costs one function. :func:`check` runs the visible cases; the grader's
+    hidden test cells run its hidden ones through here too.
 
     Args:
-        name: A graded function's name (see :mod:`autograder.items`).
-        hidden: Run the hidden cases instead of the visible ones.
-        namespace: Where the function is defined (default: the caller's globals, the notebook's).
+        name: A graded function's name (see :mod:`ganbias_helpers.checks.items`).
+        cases: Its cases to run.
+        namespace: Where the function is defined (the notebook's globals).
+        hidden: Whether these are hidden cases (nothing printed, "hidden" in the message).
     """
-    from . import items
+    from .items import helper_sources, item_named
 
-    item = items.item_named(name)
-    ns = namespace if namespace is not None else sys._getframe(1).f_globals
+    item = item_named(name)
+    ns = namespace
     fn = ns.get(name)
     if not callable(fn):
         raise AssertionError(f"{name} is not defined: run the cell with your answer first")
-    cases = [c for c in items.cases_of(name) if c.visible != hidden]
     missing = object()
     saved = {dep: ns.get(dep, missing) for dep in item.depends}
-    ns.update(_runner.reference_helpers(items.helper_sources(item)))
+    ns.update(reference_helpers(helper_sources(item)))
     failures = []
     try:
         for case in cases:
@@ -307,3 +309,24 @@ def check(name: str, hidden: bool = False, namespace: dict[str, Any] | None = No
                              f"{'hidden ' if hidden else ''}checks:\n  " + "\n  ".join(failures))
     if not hidden:
         print(f"{name}: all {len(cases)} checks passed.")
+
+
+def check(name: str, namespace: dict[str, Any] | None = None) -> None:
+    """Check the graded function ``name`` defined in the calling notebook on its visible cases.
+
+    The check cells call ``check(name)``: it prints ``ok`` or ``WRONG`` with what to
+    fix for each case and raises :class:`AssertionError` when one fails (see
+    :func:`run_cases`). Your grade also uses hidden cases with other inputs, which only
+    the grader has.
+
+    Args:
+        name: A graded function's name (see :mod:`ganbias_helpers.checks.items`).
+        namespace: Where the function is defined (default: the caller's globals, the notebook's).
+
+    Raises:
+        KeyError: If no graded function has that name.
+    """
+    from .items import visible_cases_of
+
+    cases = visible_cases_of(name)
+    run_cases(name, cases, namespace if namespace is not None else sys._getframe(1).f_globals, hidden=False)

@@ -1,0 +1,81 @@
+"""Notebook 02, steering: ``steering_step`` (2 points): how a step is judged, its visible cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .core import CLASSIFIER, GEN, Case, CheckFailed, close, cpu_models, pair, require
+from .items import Item
+
+
+def compare_step(value: Any, expected: tuple[torch.Tensor, torch.Tensor], case: Case) -> None:
+    """A steering step's ``(new_noise, classifications)``: tensors, detached, logits before the move, exact length."""
+    new_noise, logits = pair(value, case.function)
+    for got, what in ((new_noise, "new_noise"), (logits, "classifications")):
+        require(got, (torch.Tensor,), what, "a torch tensor")
+        if got.requires_grad:
+            raise CheckFailed(f"{what} is still attached to the autograd graph: return it .detach()ed")
+    close(logits, expected[1], "classifications", rtol=1e-3)
+    noise = case.args[2]
+    if new_noise.shape == noise.shape:
+        lengths = (new_noise.double() - noise.double()).norm(dim=1)
+        step = abs(case.kwargs.get("step_size", 0.1))
+        if not torch.allclose(lengths, torch.full_like(lengths, step), atol=1e-4):
+            raise CheckFailed("not every row moved by exactly step_size: normalise the gradient of each row "
+                              "(dim=1), not of the whole batch")
+    close(new_noise, expected[0], "new_noise", rtol=1e-4)
+
+
+def step_mistakes(holds: tuple[int, ...]) -> dict[str, Any]:
+    """Known wrong steering steps, for naming a wrong answer (shared with notebook 06's conditional step)."""
+
+    def reference(gen: Any, classifier: Any, noise: torch.Tensor, target: int, *held: int, step_size: float = 0.1,
+                  direction: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        from ganbias_helpers.reference import steering_step
+
+        return steering_step(gen, classifier, noise, target, step_size, direction, hold_indices=held)
+
+    def opposite(gen: Any, classifier: Any, noise: torch.Tensor, target: int, *held: int, step_size: float = 0.1,
+                 direction: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        return reference(gen, classifier, noise, target, *held, step_size=step_size, direction=-direction)
+
+    def logits_after(gen: Any, classifier: Any, noise: torch.Tensor, target: int, *held: int,
+                     step_size: float = 0.1, direction: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        moved, _ = reference(gen, classifier, noise, target, *held, step_size=step_size, direction=direction)
+        with torch.no_grad():
+            return moved, classifier(gen(moved))
+
+    return {"the step goes the wrong way: direction=1 must raise the target's logit": opposite,
+            "classifications are the logits after the move; return those of the noise before it": logits_after}
+
+
+def steering_cases(function: str, specs: list[tuple[bool, int, int, str, tuple[str, ...], dict[str, Any]]]) -> \
+        list[Case]:
+    """Cases of a steering step: ``(visible, seed, n, target, holds, kwargs)`` each (holds: attribute names)."""
+    from ganbias_helpers import Z_DIM, attribute_index, get_noise
+    from ganbias_helpers.reference import steering_step
+
+    gen, classifier = cpu_models()
+    cases = []
+    for visible, seed, n, target, holds, kwargs in specs:
+        noise = get_noise(n, Z_DIM, "cpu", seed=seed)
+        held = tuple(attribute_index(h) for h in holds)
+        expected = steering_step(gen, classifier, noise, attribute_index(target), **kwargs, hold_indices=held)
+        desc = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "default step_size and direction"
+        what = f"target {target}" + "".join(f" holding {h}" for h in holds)
+        cases.append(Case(function, f"{n} faces, {what}, {desc}", (GEN, CLASSIFIER, noise, attribute_index(target),
+                                                                  *held), kwargs, expected, compare_step,
+                          visible=visible, unchanged=(2,), models_untouched=True, mistakes=step_mistakes(held)))
+    return cases
+
+
+def _visible() -> list[Case]:
+    return steering_cases("steering_step", [
+        (True, 123, 4, "Male", (), {"step_size": 0.1, "direction": 1}),
+        (True, 124, 3, "Male", (), {"step_size": 0.1, "direction": -1}),
+    ])
+
+
+ITEMS = [Item("02_steering", "steering_step", 2, "steering_step", _visible)]
