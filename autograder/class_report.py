@@ -8,8 +8,8 @@ notebook. Each figure has a text alternative giving its numbers, and its bars di
 and label as well as colour.
 
 A failed function counts once, under the first of: not handed in, not found, delegating,
-timed out, crashed, a named mistake (every known mistake its messages name), raised an error,
-wrong without a name. The named mistakes are the ``mistakes`` of the function's cases
+timed out, crashed, a named mistake (every known mistake its messages name), the wrong type,
+raised an error, wrong without a name. The named mistakes are the ``mistakes`` of the function's cases
 (:class:`ganbias_helpers.checks.core.Case`), found in the feedback's messages.
 """
 
@@ -34,6 +34,7 @@ KINDS = {
     "delegating": "called the course's own code",
     "timed_out": "timed out",
     "crashed": "crashed",
+    "type": "returned the wrong type",
     "named": "a named mistake",
     "error": "raised an error",
     "wrong": "wrong, mistake not named",
@@ -44,9 +45,11 @@ _KEYWORDS = {
     "delegating": ("write the computation yourself",),
     "timed_out": ("did not finish", "took too long", "time budget", "timed out", "timeout"),
     "crashed": ("crashed", "process stopped", "value too large", "could not be read back", "out of memory"),
+    "type": ("should return a", "should be a", "should be float32", "should return a pair"),
 }
 #: The figures' categories: label, colour, hatch (bars differ by pattern as well as colour).
-_BARS = (("full points", "#2b8a3e", ""), ("a named mistake", "#e8590c", "//"), ("wrong, not named", "#c92a2a", "xx"),
+_BARS = (("full points", "#2b8a3e", ""), ("a named mistake", "#e8590c", "//"),
+         ("wrong type, or wrong and not named", "#c92a2a", "xx"),
          ("error, crash or timeout", "#5f3dc4", ".."), ("not handed in or not found", "#868e96", "--"))
 
 
@@ -67,6 +70,8 @@ def classify(fg: FunctionGrade, mistakes: list[str]) -> tuple[str, list[str]]:
     named = [m for m in mistakes if m in text]
     if named:
         return "named", named
+    if any(word in text for word in _KEYWORDS["type"]):
+        return "type", []
     if "raised " in text:
         return "error", []
     return "wrong", []
@@ -96,7 +101,7 @@ class FunctionSummary:
     def bar_counts(self) -> list[int]:
         """Counts for the figure's categories (:data:`_BARS`)."""
         k = {kind: len(who) for kind, who in self.kinds.items()}
-        return [self.full, k.get("named", 0), k.get("wrong", 0),
+        return [self.full, k.get("named", 0), k.get("wrong", 0) + k.get("type", 0),
                 k.get("error", 0) + k.get("crashed", 0) + k.get("timed_out", 0) + k.get("delegating", 0),
                 k.get("not_handed_in", 0) + k.get("not_found", 0)]
 
@@ -129,7 +134,7 @@ def _figure(notebook: str, summaries: list[FunctionSummary]) -> tuple[str, str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.6 * len(summaries)), dpi=100)
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.6 * len(summaries)), dpi=100)
     names = [s.name for s in summaries][::-1]
     left = [0] * len(summaries)
     for b, (label, colour, hatch) in enumerate(_BARS):
@@ -142,9 +147,8 @@ def _figure(notebook: str, summaries: list[FunctionSummary]) -> tuple[str, str]:
         left = [a + c for a, c in zip(left, counts)]
     ax.set_xlabel("students")
     ax.set_title(f"{notebook}: what each student's answer got")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(summaries) < 3 else -0.2), ncol=3, fontsize=8,
-              frameon=False)
-    fig.tight_layout()
+    fig.legend(loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.8 / (1.6 + 0.6 * len(summaries)), 1, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
@@ -169,7 +173,8 @@ def render(grades: list[StudentGrade]) -> str:
              f"<p>{len(grades)} students, mean {mean:.2f} of {top:g} points. "
              + ", ".join(f"{n} {e(s.replace('_', ' '))}" for s, n in sorted(statuses.items())) + ".</p>",
              "<p>Per graded function: how many students got each number of points, the mistakes the checks named "
-             "(and who made them), and the other reasons for lost points. A student's failed function counts once.</p>"]
+             "(and who made them; one answer can make several), and the other reasons for lost points. In the "
+             "figures a student's failed function counts once.</p>"]
     by_notebook: dict[str, list[FunctionSummary]] = defaultdict(list)
     for s in summaries.values():
         by_notebook[s.notebook].append(s)
@@ -178,7 +183,8 @@ def render(grades: list[StudentGrade]) -> str:
         parts.append(f"<h2>{e(notebook)}</h2><figure><img src='{uri}' alt='{e(alt)}'>"
                      f"<figcaption>{e(alt)}</figcaption></figure>")
         for s in group:
-            parts.append(f"<h3 id='{e(s.name)}'>{e(s.name)} ({s.max_points:g} points): {s.full} of {s.students} "
+            parts.append(f"<h3 id='{e(s.name)}'>{e(s.name)} ({s.max_points:g} point{'s' if s.max_points != 1 else ''}):"
+                         f" {s.full} of {s.students} "
                          "with full points</h3>")
             parts.append("<table><tr><th scope='col'>points</th><th scope='col'>students</th></tr>" + "".join(
                 f"<tr><td>{p:g}</td><td>{n}</td></tr>" for p, n in sorted(s.points.items(), reverse=True))

@@ -135,3 +135,74 @@ def test_a_copy_of_name_is_graded_and_the_nbgrader_difference_noted(world: World
     assert student == "dave" and sum(fg.points for fg in graded.functions if fg.notebook == FAIRNESS) == 3
     assert any(f"named exactly {FAIRNESS}.ipynb" in p for p in graded.problems), graded.problems
     assert json.loads(json.dumps(graded.to_json()))["functions"][0]["hidden_cases"] >= 0
+
+
+def test_a_covariance_over_the_wrong_axis_is_told_so_and_the_rest_is_graded(world: World, tmp_path: Path) -> None:
+    nb = set_source(solution(COVARIANCE), "covariance_matrix_from_examples",
+                    "def covariance_matrix_from_examples(x):\n"
+                    "    return np.cov(np.asarray(x).reshape(-1, np.shape(x)[-1]))\n")
+    graded = grade(world, save(nb, tmp_path / "erin" / f"{COVARIANCE}.ipynb"))
+    fg = by_name(graded)["covariance_matrix_from_examples"]
+    assert graded.status == "graded", feedback_text(graded)
+    assert fg.total_cases == len(cases_of(fg.name)) and graded.total == 4
+    text = " ".join(fg.all_messages)
+    assert "between examples, not features" in text and "rowvar=False" in text, text
+    assert "too large" not in text and "not run" not in text, text
+
+
+# ---------------------------------------------------------------- the class report
+
+
+@pytest.fixture(scope="module")
+def fairness_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, Path]:
+    """The corpus's answers to notebook 04, one student each, graded as one batch (report.html in out/)."""
+    from agreement_support import student_id
+    from corpus_support import build_notebook, load_corpus
+
+    from autograder.grading import grade_batch
+
+    root = tmp_path_factory.mktemp("class")
+    entries = [e for e in load_corpus() if e.function in {i.name for i in items_of(FAIRNESS)}]
+    files = [save(build_notebook(e, solution(FAIRNESS)), root / student_id(e) / f"{FAIRNESS}.ipynb") for e in entries]
+    grade_batch(files, root / "out", jobs=2, progress=False, isolation=sandbox.choose_isolation(trusted=True))
+    return entries, root / "out"
+
+
+def test_the_class_report_counts_what_the_corpus_says(fairness_class: tuple[list, Path]) -> None:
+    from agreement_support import expected_points, student_id
+
+    from autograder.class_report import known_mistakes, summarise
+    from autograder.grading import StudentGrade
+
+    entries, out = fairness_class
+    grades = [StudentGrade.from_json(json.loads(p.read_text())) for p in sorted((out / "results").glob("*.json"))]
+    summary = summarise(grades)
+    for item in items_of(FAIRNESS):
+        s = summary[item.name]
+        full = [student_id(e) for e in entries if expected_points(e)[item.name] == item.points]
+        assert s.students == len(entries) and s.full == len(full), (item.name, s.points)
+        for e in entries:
+            if e.function != item.name or not e.message:
+                continue
+            named = [m for m in known_mistakes(item.name) if e.message in m]
+            if named:  # a named mistake: counted under it, with who made it
+                assert student_id(e) in s.mistakes[named[0]], (e.name, dict(s.mistakes))
+        stubs = [student_id(e) for e in entries if e.function == item.name and e.kind == "stub"]
+        assert set(stubs) <= set(s.kinds["error"]), (stubs, dict(s.kinds))
+    page = (out / "report.html").read_text()
+    assert page.count("<img src='data:image/png;base64,") == 1 and "alt='04_fairness, students per outcome." in page
+    assert "you compared only the first two groups" in page and "<script" not in page.lower()
+
+
+def test_the_class_report_opens_in_chromium(fairness_class: tuple[list, Path], tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no chromium here")
+    shot = tmp_path / "report.png"
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                           "--window-size=1200,2400", (fairness_class[1] / "report.html").as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 20_000, proc.stderr[-2000:]
