@@ -387,8 +387,9 @@ def gradescope_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001 (
         elif not fg.total_cases:
             body = "Not checked:\n\n" + _md_block(fg.messages)
         else:
-            body = (f"{fg.visible_passed} of {fg.visible_cases} visible checks passed; {hidden_failed} of "
-                    f"{fg.hidden_cases} hidden checks failed (all checks are needed for the points).")
+            body = (f"{fg.visible_passed} of {fg.visible_cases} visible checks passed"
+                    + (f"; {hidden_failed} of {fg.hidden_cases} hidden checks failed" if hidden_failed else "")
+                    + " (all checks are needed for the points).")
             if fg.messages:
                 body += "\n\n" + _md_block(fg.messages)
             if hidden_failed:
