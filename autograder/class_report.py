@@ -158,9 +158,14 @@ def _figure(notebook: str, summaries: list[FunctionSummary]) -> tuple[str, str]:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(), alt
 
 
+def _e(text: str) -> str:
+    """``text`` escaped for HTML; a name that is not valid Unicode (surrogates) is shown with replacement marks."""
+    return html.escape(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
 def render(grades: list[StudentGrade]) -> str:
     """The report as one HTML page."""
-    e = html.escape
+    e = _e
     summaries = summarise(grades)
     statuses = Counter(g.status for g in grades)
     mean = sum(g.total for g in grades) / len(grades) if grades else 0.0

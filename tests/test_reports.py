@@ -206,3 +206,15 @@ def test_the_class_report_opens_in_chromium(fairness_class: tuple[list, Path], t
                            "--window-size=1200,2400", (fairness_class[1] / "report.html").as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 20_000, proc.stderr[-2000:]
+
+
+def test_the_class_report_escapes_ids_and_messages_even_when_not_unicode(tmp_path: Path) -> None:
+    from autograder.class_report import write_report
+    from autograder.grading import FunctionGrade
+
+    message = "a: b (you compared only the first two groups: compare every group (np.unique)) <script>"
+    student = StudentGrade("Zo\udce9<img src=x>", [], [FunctionGrade(FAIRNESS, "demographic_parity_gap", 1.0, 0.0,
+                                                                    [message])])
+    page = write_report([student], tmp_path).read_text(encoding="utf-8")
+    assert "<script>" not in page and "<img src=x>" not in page and "Zo\ufffd&lt;img src=x&gt;" in page
+    assert "named: you compared only the first two groups" in page
