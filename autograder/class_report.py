@@ -9,7 +9,8 @@ and label as well as colour.
 
 A failed function counts once, under the first of: not handed in, not found, delegating,
 timed out, crashed, a named mistake (every known mistake its messages name), the wrong type,
-raised an error, wrong without a name. The named mistakes are the ``mistakes`` of the function's cases
+raised an error, wrong without a known mistake (grouped by what its first failed check said).
+The named mistakes are the ``mistakes`` of the function's cases
 (:class:`ganbias_helpers.checks.core.Case`), found in the feedback's messages.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ KINDS = {
     "type": "returned the wrong type",
     "named": "a named mistake",
     "error": "raised an error",
-    "wrong": "wrong, mistake not named",
+    "wrong": "wrong, no known mistake named",
 }
 _KEYWORDS = {
     "not_handed_in": ("was not handed in",),
@@ -62,7 +64,10 @@ def known_mistakes(function: str) -> list[str]:
 
 
 def classify(fg: FunctionGrade, mistakes: list[str]) -> tuple[str, list[str]]:
-    """The kind of a failed function (a key of :data:`KINDS`) and the named mistakes its messages hold."""
+    """The kind of a failed function (a key of :data:`KINDS`) and the named mistakes its messages hold.
+
+    For ``wrong``, instead of named mistakes: what its first failed check said (:func:`said`).
+    """
     text = "\n".join(fg.all_messages)
     for kind in ("not_handed_in", "not_found", "delegating", "timed_out", "crashed"):
         if any(word in text for word in _KEYWORDS[kind]):
@@ -74,7 +79,13 @@ def classify(fg: FunctionGrade, mistakes: list[str]) -> tuple[str, list[str]]:
         return "type", []
     if "raised " in text:
         return "error", []
-    return "wrong", []
+    return "wrong", [said(fg.all_messages[0])] if fg.all_messages else []
+
+
+def said(message: str) -> str:
+    """What a check said, without the case's name and with its numbers as N (alike failures group together)."""
+    reason = message.split(": ", 1)[1] if ": " in message else message
+    return re.sub(r"(?<![\w=.])\d+(?:\.\d+)?(?:e-?\d+)?", "N", reason)[:200]
 
 
 @dataclass
@@ -87,6 +98,7 @@ class FunctionSummary:
     points: Counter = field(default_factory=Counter)
     kinds: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     mistakes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    said: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def students(self) -> int:
@@ -120,10 +132,10 @@ def summarise(grades: Iterable[StudentGrade]) -> dict[str, FunctionSummary]:
             summary.points[float(fg.points)] += 1
             if fg.points == fg.max_points:
                 continue
-            kind, named = classify(fg, mistakes[fg.name])
+            kind, found = classify(fg, mistakes[fg.name])
             summary.kinds[kind].append(grade.student)
-            for message in named:
-                summary.mistakes[message].append(grade.student)
+            for message in found:
+                (summary.mistakes if kind == "named" else summary.said)[message].append(grade.student)
     return {name: s for name, s in summaries.items() if s.students}
 
 
@@ -195,7 +207,9 @@ def render(grades: list[StudentGrade]) -> str:
                 f"<tr><td>{p:g}</td><td>{n}</td></tr>" for p, n in sorted(s.points.items(), reverse=True))
                 + "</table>")
             rows = [(f"named: {m}", who) for m, who in sorted(s.mistakes.items(), key=lambda kv: -len(kv[1]))]
-            rows += [(KINDS[k], who) for k, who in s.kinds.items() if k != "named"]
+            rows += [(KINDS[k], who) for k, who in s.kinds.items() if k not in ("named", "wrong")]
+            rows += [(f"{KINDS['wrong']}; the checks said: {m}", who)
+                     for m, who in sorted(s.said.items(), key=lambda kv: -len(kv[1]))]
             if rows:
                 parts.append("<table><tr><th scope='col'>what went wrong</th><th scope='col'>students</th>"
                              "<th scope='col'>who</th></tr>" + "".join(

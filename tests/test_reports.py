@@ -218,3 +218,16 @@ def test_the_class_report_escapes_ids_and_messages_even_when_not_unicode(tmp_pat
     page = write_report([student], tmp_path).read_text(encoding="utf-8")
     assert "<script>" not in page and "<img src=x>" not in page and "Zo\ufffd&lt;img src=x&gt;" in page
     assert "named: you compared only the first two groups" in page
+
+
+def test_failures_without_a_known_mistake_are_grouped_by_what_the_checks_said() -> None:
+    from autograder.class_report import summarise
+    from autograder.grading import FunctionGrade
+
+    def student(name: str, positions: int) -> StudentGrade:
+        message = f"case {positions}: the projected direction differs from the expected values at {positions} of 320"
+        return StudentGrade(name, [], [FunctionGrade("06_mitigation", "project_out", 1.0, 0.0, [message])])
+
+    s = summarise([student("ann", 12), student("ben", 300), student("cy", 7)])["project_out"]
+    assert dict(s.said) == {"the projected direction differs from the expected values at N of N": ["ann", "ben", "cy"]}
+    assert s.kinds["wrong"] == ["ann", "ben", "cy"] and not s.mistakes
