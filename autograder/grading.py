@@ -16,6 +16,7 @@ import json
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 import unicodedata
@@ -28,7 +29,7 @@ from typing import Any
 from ganbias_helpers.checks.codec import Opaque
 from ganbias_helpers.checks.core import Case
 
-from . import sandbox
+from . import class_report, sandbox
 from .items import (
     ASSIGNMENT,
     all_items,
@@ -50,6 +51,7 @@ from .notebook import (
     SubmissionError,
     build_program,
     identify_notebook,
+    lost_metadata,
     read_notebook,
 )
 from .sandbox import Call, CallResult, Isolation, Limits, SandboxError, World
@@ -74,9 +76,12 @@ class FunctionGrade:
         name: Function name.
         max_points: Points available.
         points: Points earned (all or nothing, as nbgrader's test cells).
-        messages: Why points were lost, or notes.
-        passed_cases: Cases passed.
-        total_cases: Cases run.
+        messages: Why points were lost on the visible checks or as a whole, or notes.
+        passed_cases: Cases passed (visible and hidden).
+        total_cases: Cases run (visible and hidden).
+        hidden_messages: Why hidden checks failed (kept apart: the platforms show them at their own visibility).
+        hidden_passed: Hidden cases passed.
+        hidden_cases: Hidden cases run.
     """
 
     notebook: str
@@ -86,6 +91,24 @@ class FunctionGrade:
     messages: list[str] = field(default_factory=list)
     passed_cases: int = 0
     total_cases: int = 0
+    hidden_messages: list[str] = field(default_factory=list)
+    hidden_passed: int = 0
+    hidden_cases: int = 0
+
+    @property
+    def visible_cases(self) -> int:
+        """Visible cases run."""
+        return self.total_cases - self.hidden_cases
+
+    @property
+    def visible_passed(self) -> int:
+        """Visible cases passed."""
+        return self.passed_cases - self.hidden_passed
+
+    @property
+    def all_messages(self) -> list[str]:
+        """Every message, those about hidden checks last and marked as such (for the instructor's feedback)."""
+        return self.messages + [m if m[:1].isdigit() else f"(hidden check) {m}" for m in self.hidden_messages]
 
 
 @dataclass
@@ -324,6 +347,14 @@ def _read_programs(grade: StudentGrade, files: list[Path], deadline: float = flo
             continue
         if notebook in programs:
             grade.problems.append(f"{path.name}: a second copy of {notebook}; the one that sorts last was graded")
+        if lost_metadata(cells):
+            grade.problems.append(f"{path.name} has lost the course's cell metadata (as happens when the cells are "
+                                  f"copied into a new notebook): graded as {notebook} by the functions' names; "
+                                  "nbgrader cannot grade it, work in a copy of the notebook you were given")
+        if path.name != f"{notebook}.ipynb" and path.parent.name == ASSIGNMENT and \
+                path.parent.parent.parent.name == "submitted":
+            grade.problems.append(f"{path.name} was graded as {notebook}; nbgrader grades only a file named "
+                                  f"exactly {notebook}.ipynb (rename it before nbgrader autograde)")
         programs[notebook] = build_program(cells, notebook)
         unreadable.pop(notebook, None)
     return programs, unreadable
@@ -389,27 +420,31 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
             grade.problems.append(f"grader error (will be retried): {err}")
             grade.seconds = time.monotonic() - started
             return grade
-        failures: dict[str, list[tuple[str, str]]] = {}
+        failures: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         for call, case in pairs:
             fg = by_name[call.function]
             fg.total_cases += 1
+            fg.hidden_cases += not case.visible
             if call.id not in verdicts:  # failed, hung or skipped: no value came back
                 result = report.results.get(call.id)
                 verdicts[call.id] = (_judged(case, result) if result else "no result came back", "")
             why, printed = verdicts.pop(call.id)
             if why is None:
                 fg.passed_cases += 1
+                fg.hidden_passed += not case.visible
                 continue
-            failures.setdefault(fg.name, []).append((case.name, why))
+            failures.setdefault((fg.name, case.visible), []).append((case.name, why))
             if printed and not any(m.startswith("what it printed") for m in fg.messages):
                 fg.messages.append("what it printed: " + printed[:300])
-        for name, failed in failures.items():
+        for (name, visible), failed in failures.items():
             fg = by_name[name]
+            target, kind, of = (fg.messages, "visible", fg.visible_cases) if visible else \
+                (fg.hidden_messages, "hidden", fg.hidden_cases)
             reasons = {why for _, why in failed}
             if len(failed) > 1 and len(reasons) == 1:
-                fg.messages.insert(0, f"{len(failed)} of {fg.total_cases} checks: {failed[0][1]}")
+                target.insert(0, f"{len(failed)} of {of} {kind} checks: {failed[0][1]}")
             else:
-                fg.messages[0:0] = [f"{case}: {why}" for case, why in failed]
+                target[0:0] = [f"{case}: {why}" for case, why in failed]
     statuses = {r.status for r in report.results.values()}
     for fg in grade.functions:
         item = item_named(fg.name)
@@ -491,10 +526,11 @@ def feedback_text(grade: StudentGrade) -> str:
         mark = "PASS" if fg.points == fg.max_points and fg.max_points > 0 else "FAIL"
         cases = f", {fg.passed_cases}/{fg.total_cases} checks" if fg.total_cases else ""
         lines.append(f"  [{mark}] {fg.name}: {fg.points:g}/{fg.max_points:g}{cases}")
-        for message in fg.messages[:8]:
+        messages = fg.all_messages
+        for message in messages[:8]:
             lines.append("        - " + message.replace("\n", " ")[:400])
-        if len(fg.messages) > 8:
-            lines.append(f"        - ... and {len(fg.messages) - 8} more")
+        if len(messages) > 8:
+            lines.append(f"        - ... and {len(messages) - 8} more")
     return "\n".join(lines) + "\n"
 
 
@@ -503,7 +539,8 @@ def gradescope_json(grade: StudentGrade) -> dict:
     tests = []
     for fg in grade.functions:
         tests.append({"name": f"{fg.notebook}: {fg.name}", "score": fg.points, "max_score": fg.max_points,
-                      "output": "\n".join(fg.messages) or "All checks passed.", "visibility": "visible"})
+                      "output": "\n".join(fg.all_messages) or "All checks passed.",
+                      "visibility": "visible"})
     note = pending_note(fg.notebook for fg in grade.functions)  # the written questions are graded by hand
     return {"score": grade.total, "execution_time": round(grade.seconds, 2),
             "output": "\n".join([note, *grade.problems] if note else grade.problems), "tests": tests}
@@ -639,7 +676,8 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
     """Grade many submissions into ``out``; results are written as they come and a rerun resumes.
 
     Writes ``out/results/<id>.json``, ``out/feedback/<id>.txt`` (``<id>``: :func:`file_id`),
-    ``out/grades.csv``, ``out/grading.json`` (how it was graded) and, with ``gradescope``,
+    ``out/grades.csv``, ``out/grading.json`` (how it was graded), ``out/report.html`` (the class report,
+    :mod:`autograder.class_report`) and, with ``gradescope``,
     ``out/gradescope/<id>/results.json``.
 
     Raises:
@@ -706,6 +744,10 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
         finally:
             world.close()
     write_csv(out / "grades.csv", done.values())
+    try:
+        class_report.write_report(list(done.values()), out)
+    except Exception as err:  # a reading aid: the grades are written already, and stand
+        print(f"ganbias grade: the class report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
     if gradescope:
         for student, grade in done.items():
             target = out / "gradescope" / file_id(student) / "results.json"

@@ -217,14 +217,14 @@ def _is_literal(node: ast.AST) -> bool:
 def _course_setup(node: ast.stmt) -> bool:
     """Whether a statement of a course cell is setup answers may rely on (imports, constants, ``device = ...``)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return True
+        return not _is_check_machinery(node)
     return isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets) \
         and (_is_safe_setup_call(node.value) or _is_literal(node.value))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
     """Names a cell defines at top level: functions, and names bound by assignments and imports."""
-    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for node in tree.body:
         names |= _bound_names(node)
     return names
@@ -255,6 +255,40 @@ def is_course_cell(cell: Cell, course_hashes: set[str]) -> bool:
     return cell_hash(cell.source) in course_hashes
 
 
+def lost_metadata(cells: list[Cell]) -> bool:
+    """Whether no cell kept its nbgrader metadata (a notebook re-created or saved by an editor that drops it)."""
+    return not any(c.grade_id or c.solution or c.locked for c in cells)
+
+
+def _is_check_machinery(node: ast.stmt) -> bool:
+    """A statement of the course's check cells (``from ganbias_helpers.checks import check``, ``check("name")``)."""
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "autograder" or \
+            ((node.module or "").endswith("checks") and all(a.name == "check" for a in node.names))
+    if isinstance(node, ast.Import):
+        return all(a.name.split(".")[0] == "autograder" for a in node.names)
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+        isinstance(node.value.func, ast.Name) and node.value.func.id in ("check", "check_hidden")
+
+
+def _without_check_machinery(source: str, tree: ast.Module) -> str:
+    """``source`` with the check cells' statements turned into ``pass`` (line numbers kept).
+
+    A check cell whose metadata was lost looks like the student's own code; run in the sandbox it would
+    only fail (the grader's package is not there) and fill the feedback with errors that are not the
+    student's.
+    """
+    drop = [node for node in tree.body if _is_check_machinery(node)]
+    if not drop:
+        return source
+    lines = source.split("\n")
+    for node in drop:
+        end = node.end_lineno or node.lineno
+        for i in range(node.lineno - 1, end):
+            lines[i] = "pass" if i == node.lineno - 1 else ""
+    return "\n".join(lines)
+
+
 def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     """Collect what the sandbox runs to define ``notebook``'s graded functions, from ``cells``.
 
@@ -275,7 +309,12 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
     parsed: list[tuple[Cell, str, bool, list[tuple[set[str], set[str], str]]]] = []
     used: set[str] = set()
     code_chars = 0
-    for cell in [c for c in cells if c.cell_type == "code"][:MAX_CODE_CELLS]:
+    code_cells = [c for c in cells if c.cell_type == "code"]
+    too_many = len(code_cells) > MAX_CODE_CELLS
+    if too_many:
+        program.notes.append(f"the notebook has {len(code_cells)} code cells; the grader reads the first "
+                             f"{MAX_CODE_CELLS}")
+    for cell in code_cells[:MAX_CODE_CELLS]:
         label = f"cell {cell.index + 1}"
         if len(cell.source) > MAX_CELL_CHARS:
             program.notes.append(f"{label} is over {MAX_CELL_CHARS} characters and was skipped")
@@ -303,6 +342,7 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
             for name in _defined_names(tree) & names:
                 program.found[name] = f"{label}"
+            source = _without_check_machinery(source, tree)
         del tree
         parsed.append((cell, source, is_course, setup))
     for bound, uses, _text in reversed([s for _, _, is_course, setup in parsed for s in setup]):
@@ -328,6 +368,9 @@ def build_program(cells: list[Cell], notebook: str) -> AnswerProgram:
             broken = [c.index for c in cells if c.index in syntax_errors and f"def {item.name}" in c.source]
             if broken:
                 why = f"cell {broken[-1] + 1}, which defines it, has a syntax error, {syntax_errors[broken[-1]]}"
+            elif too_many:
+                why = (f"the notebook has more cells than the grader reads ({len(code_cells)} code cells; it reads "
+                       f"the first {MAX_CODE_CELLS}): delete the cells you do not need and submit again")
             else:
                 why = "no `def " + item.name + "(...)` was found in the notebook"
         program.missing[item.name] = f"{item.name} not found: {why}"

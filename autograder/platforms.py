@@ -326,6 +326,8 @@ def grade_submission(source: Path, config: PlatformConfig):  # noqa: ANN201 (a S
         # A folder named after the assignment is one student handing in the whole assignment.
         staging = Path(work) / "submission" / ASSIGNMENT
         files, problems = collect_submission(source, staging)
+        if config.notebooks:
+            files = _keep_assignment(files, config.notebooks, problems)
         summary = grade_batch([staging], Path(work) / "out", jobs=1, force=True, limits=limits,
                               isolation=isolation, progress=False)
     grade = summary.grades[0]
@@ -336,25 +338,23 @@ def grade_submission(source: Path, config: PlatformConfig):  # noqa: ANN201 (a S
     return grade
 
 
-def _case_visibility(function: str) -> dict[str, bool]:
-    """Case name -> visible, for one graded function."""
-    from .items import cases_of
+def _keep_assignment(files: list[Path], notebooks: Sequence[str], problems: list[str]) -> list[Path]:
+    """The uploaded notebooks of this assignment's ``notebooks``; the others are removed (noted, never run)."""
+    from .notebook import SubmissionError, identify_notebook, read_notebook
 
-    return {case.name: case.visible for case in cases_of(function)}
-
-
-def split_messages(fg) -> tuple[list[str], list[str]]:  # noqa: ANN001 (a FunctionGrade)
-    """A function's messages: (about visible checks or the function as a whole, about hidden checks)."""
-    cases = _case_visibility(fg.name)
-    visible, hidden = [], []
-    for message in fg.messages:
-        case = next((name for name in cases if message.startswith(name + ": ")), None)
-        (hidden if case is not None and not cases[case] else visible).append(message)
-    return visible, hidden
-
-
-def _hidden_total(name: str) -> int:
-    return sum(not v for v in _case_visibility(name).values())
+    kept = []
+    for path in files:
+        try:
+            notebook = identify_notebook(path, read_notebook(path))
+        except SubmissionError:
+            notebook = None  # the grader says what is wrong with it
+        if notebook is not None and notebook not in notebooks:
+            problems.append(f"{path.name} is notebook {notebook}, which is not part of this assignment "
+                            f"({', '.join(notebooks)}): not graded")
+            path.unlink()
+            continue
+        kept.append(path)
+    return kept
 
 
 def _md_block(lines: list[str]) -> str:
@@ -382,28 +382,29 @@ def gradescope_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001 (
     for fg in grade.functions:
         counters[fg.notebook] = counters.get(fg.notebook, 0) + 1
         number = _number(fg.notebook, counters[fg.notebook])
-        visible, hidden = split_messages(fg)
         passed = fg.points == fg.max_points
+        hidden_failed = fg.hidden_cases - fg.hidden_passed
         if passed:
             body = f"All {fg.total_cases} checks passed."
         elif not fg.total_cases:
-            body = "Not checked:\n\n" + _md_block(visible)
+            body = "Not checked:\n\n" + _md_block(fg.messages)
         else:
-            body = f"{fg.passed_cases} of {fg.total_cases} checks passed (all are needed for the points)."
-            if visible:
-                body += "\n\n" + _md_block(visible)
-            if hidden:
-                body += ("\n\nSome hidden checks failed too; their details are shown "
-                         f"{_when(config.hidden_visibility)}.")
+            body = (f"{fg.visible_passed} of {fg.visible_cases} visible checks passed"
+                    + (f"; {hidden_failed} of {fg.hidden_cases} hidden checks failed" if hidden_failed else "")
+                    + " (all checks are needed for the points).")
+            if fg.messages:
+                body += "\n\n" + _md_block(fg.messages)
+            if hidden_failed:
+                body += f"\n\nThe hidden checks' details are shown {_when(config.hidden_visibility)}."
         tests.append({"name": f"{fg.notebook}: {fg.name}", "number": number, "score": fg.points,
                       "max_score": fg.max_points, "status": "passed" if passed else "failed",
                       "output": body, "output_format": "md", "visibility": config.visible_visibility})
-        if fg.total_cases:
-            n_hidden = _hidden_total(fg.name)
-            detail = (_md_block(hidden) if hidden else f"All {n_hidden} hidden checks passed.")
+        if fg.hidden_cases:
+            detail = (f"{hidden_failed} of {fg.hidden_cases} hidden checks failed:\n\n" + _md_block(fg.hidden_messages)
+                      if hidden_failed else f"All {fg.hidden_cases} hidden checks passed.")
             tests.append({"name": f"{fg.notebook}: {fg.name} (hidden checks)", "number": number + ".h",
-                          "status": "failed" if hidden else "passed", "output": detail, "output_format": "md",
-                          "visibility": config.hidden_visibility})
+                          "status": "failed" if hidden_failed else "passed", "output": detail,
+                          "output_format": "md", "visibility": config.hidden_visibility})
     lines = [f"**{grade.total:g} / {grade.max_total:g} points** (graded by ganbias {config.version or ''})".strip()]
     if grade.status == "timed_out":
         lines.append("Some of your code ran too long and was stopped; the rest was graded.")
@@ -442,14 +443,15 @@ def prairielearn_results(grade, config: PlatformConfig) -> dict:  # noqa: ANN001
     """PrairieLearn's ``results.json`` for one graded submission (score in [0, 1], one test per function)."""
     tests = []
     for fg in grade.functions:
-        visible, hidden = split_messages(fg)
         passed = fg.points == fg.max_points
-        shown = visible + (hidden if config.hidden_details else [])
-        if not config.hidden_details and hidden:
-            shown.append(f"{len(hidden) if len(hidden) > 1 else 'a'} hidden check{'s' if len(hidden) > 1 else ''} "
-                         "failed (they use other inputs than the visible checks)")
+        hidden_failed = fg.hidden_cases - fg.hidden_passed
+        shown = fg.messages + (fg.hidden_messages if config.hidden_details else [])
+        if not config.hidden_details and hidden_failed:
+            shown.append(f"{hidden_failed if hidden_failed > 1 else 'a'} hidden check{'s' if hidden_failed > 1 else ''}"
+                         " failed (they use other inputs than the visible checks)")
         message = (f"all {fg.total_cases} checks passed" if passed else
-                   f"{fg.passed_cases} of {fg.total_cases} checks passed" if fg.total_cases else "not checked")
+                   f"{fg.visible_passed} of {fg.visible_cases} visible and {fg.hidden_passed} of {fg.hidden_cases} "
+                   "hidden checks passed" if fg.total_cases else "not checked")
         tests.append({"name": f"{fg.notebook}: {fg.name}", "description": f"{fg.name} in {fg.notebook}.ipynb",
                       "points": fg.points, "max_points": fg.max_points, "message": message,
                       "output": "\n".join("- " + m.replace("\n", " ")[:600] for m in shown)})

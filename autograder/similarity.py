@@ -1,17 +1,25 @@
-"""A similarity report after a batch: students' answers that are the same code under other names.
+"""A similarity report after a batch: answers that look copied, from another student or from a known source.
 
 For every graded function, each student's answer (the last top-level ``def`` of that name in
 their notebook) is normalised on its syntax tree: the docstring and comments go (the tree has
-none), formatting goes (the tree is printed back), every name the function binds (arguments,
-locals, loop and comprehension variables, inner functions) becomes ``v0, v1...`` in order of
-first use, and literals become their kind. Two answers are compared by the Jaccard index of
-their normalised token 5-grams; pairs at or above a threshold are listed in
-``similarity.html`` (both answers side by side, as the students wrote them) and
-``similarity.csv``. Answers left as the stub, very short ones, and normalised answers that a
-large share of the class wrote alike (the natural solution of a small function) are not
-listed; the summary counts them.
+none), formatting goes (the tree is printed back), the arguments become ``a0, a1...`` by
+position and every other name the function binds becomes ``v`` (so an inserted variable does
+not shift the others' names), and literals become their kind.
+
+Small functions invite many independent, identical answers, so two answers are not compared by
+how much of their code they share but by how much of it is *rare*: each feature (a normalised
+statement, or a pair of consecutive statements: where it stands) weighs ``ln((N + 1) / n)``,
+where ``n`` of the ``N`` answers hold it, and nothing when a known source or a known correct
+variant holds it (the solution notebooks' answer cells, the package's own implementations of the
+graded computations, the corpus's correct answers). A pair is flagged when the rare features
+they share cover most of the rare features of the shorter answer (``similarity``) and weigh more
+than chance would give some pair of the class (``evidence``); the report shows the rare
+statements they share, as the reason. An exact normalised answer that several students wrote is
+the natural answer, never a copy. Separately, an answer that is a known source under other names
+is listed with the source it matches.
 
 It only flags: no grade is read or changed. A match is a reason to look, not evidence.
+``benchmarks/similarity_benchmark.py`` measures it on planted copies among independent answers.
 """
 
 from __future__ import annotations
@@ -28,10 +36,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Token n-grams compared.
-SHINGLE = 5
 #: Answers with fewer normalised tokens than this are not compared (``return x.sum()``).
-MIN_TOKENS = 25
+MIN_TOKENS = 12
+#: A pair is flagged when the rare features it shares are at least this share of the shorter answer's...
+SCORE_THRESHOLD = 0.5
+#: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches.
+EVIDENCE_MARGIN = -0.5
+#: An exact normalised answer written by at least this many students is common, whatever their share.
+COMMON_MIN = 3
+#: A known source matches an answer holding at least this share of the source's features.
+SOURCE_MATCH = 0.9
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+|\S")
 
 
@@ -43,7 +57,13 @@ class Answer:
     function: str
     source: str
     normalised: str
-    shingles: frozenset[int] = field(default_factory=frozenset)
+    statements: dict[int, str] = field(default_factory=dict)
+    sequence: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def features(self) -> frozenset[int]:
+        """Its statements and pairs of consecutive statements (hashed): what rarity is counted on."""
+        return self.sequence | frozenset(self.statements)
 
     @property
     def digest(self) -> str:
@@ -52,16 +72,16 @@ class Answer:
 
 
 class _Renamer(ast.NodeTransformer):
-    """Rename what a function binds to ``v0, v1...`` (first use first); literals become their kind."""
+    """Rename the arguments ``a0, a1...`` by position and every other bound name ``v``; literals become their kind."""
 
-    def __init__(self, bound: set[str]) -> None:
+    def __init__(self, bound: set[str], arguments: list[str]) -> None:
         self.bound = bound
-        self.names: dict[str, str] = {}
+        self.names = {name: f"a{i}" for i, name in enumerate(arguments)}
 
     def _new(self, name: str) -> str:
         if name not in self.bound:
             return name
-        return self.names.setdefault(name, f"v{len(self.names)}")
+        return self.names.get(name, "v")
 
     def visit_Name(self, node: ast.Name) -> ast.AST:  # noqa: D102, N802
         node.id = self._new(node.id)
@@ -75,6 +95,7 @@ class _Renamer(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:  # noqa: D102, N802
         node.name = self._new(node.name)
         node.returns = None
+        node.decorator_list = []
         body = node.body
         if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
                 and isinstance(body[0].value.value, str):
@@ -116,9 +137,49 @@ def normalise(fn: ast.FunctionDef, in_place: bool = False) -> str:
 
     tree = fn if in_place else copy.deepcopy(fn)
     bound = _bound_names(tree)
+    arguments = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     tree.name = "F"
     tree.decorator_list = []
-    return ast.unparse(_Renamer(bound).visit(tree))  # unparse needs no line numbers
+    return ast.unparse(_Renamer(bound, arguments).visit(tree))  # unparse needs no line numbers
+
+
+def _line(node: ast.stmt) -> str:
+    """A statement alone: a compound statement (for, if, with, while, try, def) by its header."""
+    return ast.unparse(node).split("\n", 1)[0] if hasattr(node, "body") else ast.unparse(node)
+
+
+def _blocks(normalised: str) -> list[list[ast.stmt]]:
+    try:
+        fn = ast.parse(normalised).body[0]
+    except (SyntaxError, IndexError, ValueError, RecursionError, MemoryError):
+        return []
+    blocks = []
+    for node in ast.walk(fn):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                blocks.append(block)
+    return blocks
+
+
+def statements(normalised: str) -> dict[int, str]:
+    """The normalised answer's statements, each alone, by hash."""
+    found: dict[int, str] = {}
+    for block in _blocks(normalised):
+        for node in block:
+            text = _line(node)
+            if text not in ("pass", "else:", "try:"):
+                found[hash(("stmt", text))] = text
+    return found
+
+
+def sequence(normalised: str) -> frozenset[int]:
+    """Hashes of the pairs of consecutive statements of each block (where each statement stands)."""
+    found = set()
+    for block in _blocks(normalised):
+        lines = ["<start>"] + [_line(node) for node in block]
+        found.update(hash(("pair", a, b)) for a, b in zip(lines, lines[1:]))
+    return frozenset(found)
 
 
 def is_stub(fn: ast.FunctionDef) -> bool:
@@ -132,14 +193,6 @@ def is_stub(fn: ast.FunctionDef) -> bool:
             continue
         return False
     return True
-
-
-def shingles(text: str, k: int = SHINGLE) -> frozenset[int]:
-    """Hashes of the token k-grams of a normalised answer."""
-    tokens = _TOKEN.findall(text)
-    if len(tokens) < k:
-        return frozenset([hash(tuple(tokens))])
-    return frozenset(hash(tuple(tokens[i:i + k])) for i in range(len(tokens) - k + 1))
 
 
 def answers_in_source(code_cells: Iterable[str], functions: Iterable[str]) -> dict[str, ast.FunctionDef]:
@@ -164,6 +217,11 @@ def answers_in_source(code_cells: Iterable[str], functions: Iterable[str]) -> di
         node.source_text = ast.get_source_segment(text, node) or ast.unparse(node)  # type: ignore[attr-defined]
         result[name] = node
     return result
+
+
+def make_answer(student: str, function: str, source: str, normalised: str) -> Answer:
+    """An :class:`Answer` with its features computed."""
+    return Answer(student, function, source, normalised, statements(normalised), sequence(normalised))
 
 
 def collect_answers(students: dict[str, list[str | Path]]) -> tuple[dict[str, list[Answer]], dict[str, int]]:
@@ -196,18 +254,29 @@ def collect_answers(students: dict[str, list[str | Path]]) -> tuple[dict[str, li
                 if len(_TOKEN.findall(text)) < MIN_TOKENS:
                     skipped[name] += 1
                     continue
-                per_function[name].append(Answer(student, name, node.source_text, text, shingles(text)))
+                per_function[name].append(make_answer(student, name, node.source_text, text))
     return per_function, skipped
 
 
 @dataclass
 class Pair:
-    """Two students whose answers to one function look alike."""
+    """Two students whose answers to one function share rare code.
+
+    Attributes:
+        function: The graded function.
+        a: One answer.
+        b: The other.
+        similarity: Weight of the rare features both hold over the weight of the shorter answer's (0 to 1).
+        evidence: Weight of the rare features they share (about 3 per statement few others wrote).
+        shared: The rarest statements they both hold, as the reason to look.
+    """
 
     function: str
     a: Answer
     b: Answer
     similarity: float
+    evidence: float = 0.0
+    shared: list[str] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -215,12 +284,112 @@ class Pair:
         return self.a.normalised == self.b.normalised
 
 
-def similar_pairs(answers: list[Answer], threshold: float = 0.8, common_fraction: float = 0.2,
-                  common_min: int = 5) -> tuple[list[Pair], int]:
-    """Pairs of answers with Jaccard similarity at least ``threshold``.
+@dataclass
+class Source:
+    """A known source of a graded computation: a solution's answer cell or the package's own implementation.
 
-    Normalised answers written alike by more than ``common_fraction`` of the answers (and at least
-    ``common_min`` students) are left out: that is the natural answer, not a copy.
+    Attributes:
+        name: Where it is (for the report).
+        normalised: Its normalised code.
+        features: Its features (as an answer's).
+    """
+
+    name: str
+    normalised: str
+    features: frozenset[int]
+
+
+@dataclass
+class SourceMatch:
+    """An answer that is a known source under other names."""
+
+    function: str
+    answer: Answer
+    source: str
+    share: float
+
+
+def known_sources(functions: Iterable[str], solutions: Path | None = None) -> dict[str, list[Source]]:
+    """Known sources per graded function: the solution notebooks' answer cells and the package's graded code.
+
+    ``solutions`` (default: ``solutions/ganbias`` of this checkout, the instructor's side) holds the solution
+    notebooks; where it is missing only the package's implementations are used. Every graded implementation
+    of :mod:`ganbias_helpers.reference` is a source for every function (a student may copy any of them).
+    """
+    from ganbias_helpers import reference
+
+    from .items import ASSIGNMENT, item_named
+    from .notebook import SubmissionError, read_notebook
+
+    solutions = solutions or Path(__file__).resolve().parent.parent / "solutions" / ASSIGNMENT
+    package: list[Source] = []
+    for node in reference._graded_functions(ast.parse(Path(reference.__file__).read_text(encoding="utf-8"))):
+        text = normalise(node)
+        package.append(Source(f"ganbias_helpers/reference.py: {node.name}", text, _features(text)))
+    found: dict[str, list[Source]] = {}
+    for function in functions:
+        found[function] = list(package)
+        path = solutions / f"{item_named(function).notebook}.ipynb"
+        try:
+            cells = read_notebook(path)
+        except (SubmissionError, OSError):
+            continue
+        node = answers_in_source([c.source for c in cells if c.cell_type == "code"], [function]).get(function)
+        if node is not None:
+            text = normalise(node)
+            found[function].append(Source(f"solutions/{ASSIGNMENT}/{path.name}: {function}", text, _features(text)))
+    return found
+
+
+def known_variants(functions: Iterable[str], corpus: Path | None = None) -> dict[str, list[Source]]:
+    """Correct answers the course already knows per graded function (``tests/corpus/<function>/correct_*.py``).
+
+    Code they hold is the textbook answer of a small function: it weighs nothing, like a known source's,
+    but an answer matching one is not listed (the corpus is not published).
+    """
+    corpus = corpus or Path(__file__).resolve().parent.parent / "tests" / "corpus"
+    found: dict[str, list[Source]] = {}
+    for function in functions:
+        found[function] = []
+        for path in sorted((corpus / function).glob("correct_*.py")):
+            try:
+                node = answers_in_source([path.read_text(encoding="utf-8")], [function]).get(function)
+            except (OSError, UnicodeDecodeError):
+                continue
+            if node is not None:
+                text = normalise(node)
+                found[function].append(Source(f"tests/corpus/{function}/{path.name}", text, _features(text)))
+    return found
+
+
+def _features(normalised: str) -> frozenset[int]:
+    return make_answer("", "", "", normalised).features
+
+
+def _weights(answers: list[Answer], sources: list[Source]) -> dict[int, float]:
+    """Each feature's rarity: ``ln((N + 1) / n)`` for a feature ``n`` of ``N`` answers hold, 0 in a known source."""
+    import math
+
+    counts: dict[int, int] = defaultdict(int)
+    for answer in answers:
+        for f in answer.features:
+            counts[f] += 1
+    known = frozenset().union(*(s.features for s in sources)) if sources else frozenset()
+    n = len(answers)
+    return {f: 0.0 if f in known else math.log((n + 1) / c) for f, c in counts.items()}
+
+
+def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, common_min: int = COMMON_MIN,
+                  sources: list[Source] | None = None, min_evidence: float | None = None) -> tuple[list[Pair], int]:
+    """Pairs of answers that share rare code (see the module's docstring).
+
+    A pair is kept when its ``similarity`` is at least ``threshold`` and its ``evidence`` at least ``min_evidence``
+    (default: ``ln(N (N - 1) / 2) + EVIDENCE_MARGIN`` for ``N`` answers: a match that chance would give some
+    pair of a large class needs more).
+
+    ``sources``: known sources and known correct variants (their code weighs nothing). Exact normalised
+    answers written alike by at least ``common_min`` students are left out: that is the natural answer,
+    not a copy.
 
     Returns:
         The pairs (most similar first) and how many answers were left out as common.
@@ -228,32 +397,60 @@ def similar_pairs(answers: list[Answer], threshold: float = 0.8, common_fraction
     by_digest: dict[str, list[Answer]] = defaultdict(list)
     for answer in answers:
         by_digest[answer.digest].append(answer)
-    common = {d for d, group in by_digest.items()
-              if len(group) >= common_min and len(group) > common_fraction * len(answers)}
+    common = {d for d, group in by_digest.items() if len(group) >= common_min}
+    weights = _weights(answers, sources or [])
     kept = [a for a in answers if a.digest not in common]
-    pairs = []
+    pairs: list[Pair] = []
     if len(kept) < 2:
         return pairs, len(answers) - len(kept)
-    # Every pair at once: intersection sizes from a sparse answers x k-grams matrix times its transpose.
+    # Every pair at once: weighted intersections from a sparse answers x features matrix times its transpose.
+    import math
+
     import numpy as np
     from scipy import sparse
 
     vocab: dict[int, int] = {}
-    rows, cols = [], []
+    rows, cols, vals = [], [], []
     for i, answer in enumerate(kept):
-        for s in answer.shingles:
-            rows.append(i)
-            cols.append(vocab.setdefault(s, len(vocab)))
-    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(kept), len(vocab)))
+        for f in answer.features:
+            w = weights.get(f, 0.0)
+            if w > 0:
+                rows.append(i)
+                cols.append(vocab.setdefault(f, len(vocab)))
+                vals.append(np.sqrt(w))
+    matrix = sparse.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(len(kept), len(vocab)))
     inter = (matrix @ matrix.T).tocoo()
-    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    totals = np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
     upper = inter.row < inter.col
-    i, j, n = inter.row[upper], inter.col[upper], inter.data[upper]
-    jaccard = n / (sizes[i] + sizes[j] - n)
-    for a, b, score in zip(i[jaccard >= threshold], j[jaccard >= threshold], jaccard[jaccard >= threshold]):
-        pairs.append(Pair(kept[a].function, kept[a], kept[b], round(float(score), 4)))
-    pairs.sort(key=lambda p: (-p.similarity, p.a.student, p.b.student))
+    i, j, shared = inter.row[upper], inter.col[upper], inter.data[upper]
+    score = shared / np.maximum(np.minimum(totals[i], totals[j]), 1e-12)
+    if min_evidence is None:
+        min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
+    chosen = (score >= threshold) & (shared >= min_evidence)
+    for a, b, sc, ev in zip(i[chosen], j[chosen], score[chosen], shared[chosen]):
+        x, y = kept[a], kept[b]
+        common_statements = sorted((h for h in x.statements if h in y.statements and weights.get(h, 0) > 0),
+                                   key=lambda h: -weights[h])
+        pairs.append(Pair(x.function, x, y, round(float(min(sc, 1.0)), 4), round(float(ev), 2),
+                          [x.statements[h] for h in common_statements[:4]]))
+    pairs.sort(key=lambda p: (-p.similarity, -p.evidence, p.a.student, p.b.student))
     return pairs, len(answers) - len(kept)
+
+
+def source_matches(answers: list[Answer], sources: list[Source]) -> list[SourceMatch]:
+    """Answers holding at least :data:`SOURCE_MATCH` of a known source's features (the best source each)."""
+    found = []
+    for answer in answers:
+        best: tuple[float, str] | None = None
+        for source in sources:
+            if not source.features:
+                continue
+            share = len(source.features & answer.features) / len(source.features)
+            if share >= SOURCE_MATCH and (best is None or share > best[0]):
+                best = (share, source.name)
+        if best is not None:
+            found.append(SourceMatch(answer.function, answer, best[1], round(best[0], 3)))
+    return found
 
 
 @dataclass
@@ -266,42 +463,55 @@ class Report:
     common: dict[str, int]
     seconds: float
     threshold: float
+    matches: list[SourceMatch] = field(default_factory=list)
 
     def text(self) -> str:
         """Summary lines for the terminal."""
-        lines = [f"similarity: {len(self.pairs)} pairs at or above {self.threshold:g} "
-                 f"({sum(self.answers.values())} answers compared in {self.seconds:.1f} s; flags only, grades "
-                 "unchanged)"]
-        per: dict[str, int] = defaultdict(int)
+        lines = [f"similarity: {len(self.pairs)} pairs share rare code, {len(self.matches)} answers match a known "
+                 f"source ({sum(self.answers.values())} answers compared in {self.seconds:.1f} s; flags only, "
+                 "grades unchanged)"]
+        per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for pair in self.pairs:
-            per[pair.function] += 1
-        for name, n in per.items():
-            lines.append(f"  {name:<34} {n} pairs")
+            per[pair.function][0] += 1
+        for match in self.matches:
+            per[match.function][1] += 1
+        for name, (n, m) in per.items():
+            lines.append(f"  {name:<34} {n} pairs, {m} known-source matches")
         return "\n".join(lines)
 
 
-def similarity_report(students: dict[str, list[str | Path]], out: str | Path, threshold: float = 0.8,
-                      common_fraction: float = 0.2) -> Report:
-    """Compare every pair of students' answers per graded function; write ``similarity.html`` and ``.csv``."""
+def similarity_report(students: dict[str, list[str | Path]], out: str | Path, threshold: float = SCORE_THRESHOLD,
+                      solutions: Path | None = None) -> Report:
+    """Compare students' answers pairwise per graded function, and each with the known sources.
+
+    Writes ``similarity.html`` and ``similarity.csv`` into ``out``.
+    """
     from .grading import write_atomic, write_csv_rows
     from .items import all_items
 
     started = time.monotonic()
     per_function, skipped = collect_answers(students)
+    names = [item.name for item in all_items()]
+    sources, variants = known_sources(names, solutions), known_variants(names)
     pairs: list[Pair] = []
+    matches: list[SourceMatch] = []
     common: dict[str, int] = {}
     counts: dict[str, int] = {}
     for item in all_items():
         answers = per_function.get(item.name, [])
         counts[item.name] = len(answers)
-        found, common[item.name] = similar_pairs(answers, threshold, common_fraction)
+        found, common[item.name] = similar_pairs(answers, threshold,
+                                                 sources=sources[item.name] + variants[item.name])
         pairs += found
-    report = Report(pairs, counts, dict(skipped), common, time.monotonic() - started, threshold)
+        matches += source_matches(answers, sources[item.name])
+    report = Report(pairs, counts, dict(skipped), common, time.monotonic() - started, threshold, matches)
     out = Path(out)
-    write_csv_rows(out / "similarity.csv", ["function", "student_a", "student_b", "similarity",
-                                            "identical_after_normalising", "answer_a", "answer_b"],
-                   [[p.function, p.a.student, p.b.student, f"{p.similarity:.3f}", p.identical, p.a.source, p.b.source]
-                    for p in pairs])
+    rows = [[p.function, p.a.student, p.b.student, f"{p.similarity:.3f}", f"{p.evidence:.1f}", p.identical,
+             " | ".join(p.shared), p.a.source, p.b.source] for p in pairs]
+    rows += [[m.function, m.answer.student, m.source, f"{m.share:.3f}", "", "", "matches a known source",
+              m.answer.source, ""] for m in matches]
+    write_csv_rows(out / "similarity.csv", ["function", "student_a", "student_b", "similarity", "evidence",
+                                            "identical_after_normalising", "why", "answer_a", "answer_b"], rows)
     write_atomic(out / "similarity.html", render_html(report))
     return report
 
@@ -309,33 +519,52 @@ def similarity_report(students: dict[str, list[str | Path]], out: str | Path, th
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (students' code escaped, never rendered)."""
     e = html.escape
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Similarity report</title><style>",
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Similarity report</title><style>",
              "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
              "td,th{border:1px solid #ccc;padding:4px;vertical-align:top}pre{margin:0;font-size:12px;"
              "white-space:pre-wrap}th{background:#eee}.id{color:#b00;font-weight:bold}",
              "</style></head><body><h1>Similarity report</h1>",
-             f"<p>Pairs of answers at or above {report.threshold:g} (Jaccard index of token 5-grams after names, "
-             "comments, literals and formatting are normalised). <b>These are flags, not findings: no grade was "
-             "changed.</b> Answers left as the stub or very short, and answers most of the class wrote alike, are "
-             "not listed.</p>", "<table><tr><th>function</th><th>answers compared</th><th>stub or too short</th>"
-             "<th>common answers left out</th><th>pairs</th></tr>"]
+             "<p>Pairs of answers that share code few others wrote (names, comments, literals and formatting "
+             "normalised; code that many students or a known source hold counts for nothing), and answers that are "
+             "a known source (a solution notebook, the package's own code) under other names. <b>These are flags, "
+             "not findings: no grade was changed.</b> Answers left as the stub or very short, and an answer many "
+             "students wrote alike, are not listed.</p>",
+             "<table><tr><th>function</th><th>answers compared</th><th>stub or too short</th>"
+             "<th>common answers left out</th><th>pairs</th><th>known-source matches</th></tr>"]
     per: dict[str, list[Pair]] = defaultdict(list)
     for pair in report.pairs:
         per[pair.function].append(pair)
+    per_source: dict[str, list[SourceMatch]] = defaultdict(list)
+    for match in report.matches:
+        per_source[match.function].append(match)
     for name, n in report.answers.items():
         parts.append(f"<tr><td><a href='#{e(name)}'>{e(name)}</a></td><td>{n}</td>"
                      f"<td>{report.skipped.get(name, 0)}</td><td>{report.common.get(name, 0)}</td>"
-                     f"<td>{len(per.get(name, []))}</td></tr>")
+                     f"<td>{len(per.get(name, []))}</td><td>{len(per_source.get(name, []))}</td></tr>")
     parts.append("</table>")
-    for name, pairs in per.items():
-        parts.append(f"<h2 id='{e(name)}'>{e(name)}: {len(pairs)} pairs</h2><table>"
-                     "<tr><th>similarity</th><th>student A</th><th>student B</th></tr>")
-        for p in pairs:
-            mark = " <span class='id'>identical after normalising</span>" if p.identical else ""
-            parts.append(f"<tr><td>{p.similarity:.3f}{mark}</td><td><b>{e(p.a.student)}</b><pre>{e(p.a.source)}"
-                         f"</pre></td><td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre></td></tr>")
-        parts.append("</table>")
-    parts.append(f"<p>{len(report.pairs)} pairs; computed in {report.seconds:.1f} s.</p></body></html>\n")
+    for name in report.answers:
+        pairs, matches = per.get(name, []), per_source.get(name, [])
+        if not pairs and not matches:
+            continue
+        parts.append(f"<h2 id='{e(name)}'>{e(name)}: {len(pairs)} pairs, {len(matches)} known-source matches</h2>")
+        if pairs:
+            parts.append("<table><tr><th>why flagged</th><th>student A</th><th>student B</th></tr>")
+            for p in pairs:
+                mark = "<br><span class='id'>identical after normalising</span>" if p.identical else ""
+                why = "".join(f"<li><code>{e(s)}</code></li>" for s in p.shared)
+                parts.append(f"<tr><td>{p.similarity:.0%} of the rarer code shared (weight {p.evidence:.1f}){mark}"
+                             f"<br>rare statements both wrote:<ul>{why}</ul></td><td><b>{e(p.a.student)}</b>"
+                             f"<pre>{e(p.a.source)}</pre></td><td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
+                             "</td></tr>")
+            parts.append("</table>")
+        if matches:
+            parts.append("<table><tr><th>student</th><th>matches</th><th>answer</th></tr>")
+            for m in matches:
+                parts.append(f"<tr><td><b>{e(m.answer.student)}</b></td><td>{e(m.source)} ({m.share:.0%} of its "
+                             f"code)</td><td><pre>{e(m.answer.source)}</pre></td></tr>")
+            parts.append("</table>")
+    parts.append(f"<p>{len(report.pairs)} pairs and {len(report.matches)} known-source matches; computed in "
+                 f"{report.seconds:.1f} s.</p></body></html>\n")
     return "".join(parts)
 
 
@@ -357,10 +586,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m autograder.similarity OUT``: the report for a batch graded into OUT."""
     parser = argparse.ArgumentParser(prog="python -m autograder.similarity", description=__doc__.split("\n")[0])
     parser.add_argument("out", help="the --out folder of a `ganbias grade` run")
-    parser.add_argument("--threshold", type=float, default=0.8)
-    parser.add_argument("--common-fraction", type=float, default=0.2)
+    parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD)
     args = parser.parse_args(argv)
-    report = similarity_report(students_in(args.out), args.out, args.threshold, args.common_fraction)
+    report = similarity_report(students_in(args.out), args.out, args.threshold)
     print(report.text())
     print(f"report in {Path(args.out) / 'similarity.html'}")
     return 0

@@ -45,7 +45,7 @@ def test_graded_function(graded: StudentGrade, item: Item) -> None:
     if item.name not in grades:
         pytest.skip(f"{item.name} is in {item.notebook}, not in this notebook")
     fg = grades[item.name]
-    report = "\n".join(f"  - {m}" for m in fg.messages)
+    report = "\n".join(f"  - {m}" for m in fg.all_messages)
     assert fg.points == fg.max_points, (
         f"{item.name}: {fg.points:g}/{fg.max_points:g} points, {fg.passed_cases}/{fg.total_cases} checks passed\n"
         f"{report}")

@@ -1,14 +1,23 @@
-"""Benchmark: the similarity report on synthetic submissions (default 500 students, every graded notebook).
+"""Benchmark: the similarity report's quality on planted copies, and its cost on synthetic submissions.
 
-    python benchmarks/similarity_benchmark.py            # 500 students
+    python benchmarks/similarity_benchmark.py            # quality (classes of 8 and 300), then cost (500 students)
     python benchmarks/similarity_benchmark.py --n 2000
 
-Each student hands in the five graded notebooks, made from the solutions. For each graded
-function a student has, at random: their own answer (the solution with its names changed,
-comments and blank lines added and a few statements of their own inserted), the stub, or a
-copy of another student's own answer under other names and comments (a planted pair). The
-script prints the time to read every notebook and compare every pair, the peak memory, and how
-many planted pairs the report found.
+Quality: 60 classes of 8 and 2 of 300, every graded function. An independent correct answer is
+one of the known correct ways to write the function (the solution notebook's answer, or one of
+the corpus's correct answers, tests/corpus/): 30% of the students write one as it is (the
+solution's half the time), so many independent answers are identical after normalising, as in a
+real class; the others add one to three statements of their own (``name = call(call(argument))``
+with a drawn call, argument and attribute, at a drawn place). Then each has its own names,
+comments and blank lines. A planted copy takes the own answer of a student not copied yet,
+renames it, re-comments it and, half the time, adds one statement of its own. The script prints,
+per class size, the share of planted copies flagged and the share of flagged pairs that are
+independent, against the issue's bar (at least 95%, at most 5%).
+
+Cost: each student hands in the five graded notebooks, made from the solutions; for each graded
+function a student has, at random, the solution with its names changed, comments, blank lines and
+a few statements of their own added, the stub, or a renamed copy of another student's answer. The
+script prints the time to read every notebook and compare every pair, and the peak memory.
 """
 
 from __future__ import annotations
@@ -28,9 +37,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from autograder_support import available_notebooks, save, set_source, solution, source  # noqa: E402
+from corpus_support import load_corpus  # noqa: E402
 
-from autograder.items import items_of  # noqa: E402
-from autograder.similarity import _bound_names, similarity_report  # noqa: E402
+from autograder.items import all_items, items_of  # noqa: E402
+from autograder.similarity import (  # noqa: E402
+    _bound_names,
+    known_sources,
+    known_variants,
+    make_answer,
+    normalise,
+    similar_pairs,
+    similarity_report,
+)
+
+#: The quality the report must reach (issue 26): planted copies flagged, flagged pairs that are independent.
+MIN_RECALL, MAX_FALSE_SHARE = 0.95, 0.05
 
 
 def fresh_name(rng: random.Random) -> str:
@@ -76,6 +97,84 @@ def own_answer(text: str, rng: random.Random) -> str:
     return rename(ast.unparse(tree), rng)
 
 
+def variants() -> dict[str, list[str]]:
+    """Known correct ways to write each graded function: the solution's answer and the corpus's correct answers."""
+    found: dict[str, list[str]] = {}
+    for item in all_items():
+        found[item.name] = [source(solution(item.notebook), item.name)]
+    for entry in load_corpus():
+        if entry.kind == "correct" and entry.function in found:
+            found[entry.function].append(entry.cells[entry.function])
+    return found
+
+
+def _function_node(tree: ast.Module, name: str) -> ast.FunctionDef:
+    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+#: What a student's own touches are made of: ``<name> = <call>(<call>(<argument>))<then>`` (one call or two).
+CALLS = ("len", "np.asarray", "np.array", "np.ravel", "np.size", "np.shape", "list", "tuple", "sorted", "np.unique",
+         "np.copy", "np.atleast_1d")
+THEN = ("", ".shape", ".ndim", "[0]", ".copy()", ".astype(int)", ".astype(float)", ".sum()", ".max()")
+
+
+def personal(text: str, name: str, rng: random.Random, touches: int) -> str:
+    """``text`` with ``touches`` statements of the student's own, each at a random place in the body."""
+    tree = ast.parse(text)
+    fn = _function_node(tree, name)
+    args = [a.arg for a in fn.args.args] or ["x"]
+    for _ in range(touches):
+        inner = rng.choice(args) if rng.random() < 0.4 else f"{rng.choice(CALLS)}({rng.choice(args)})"
+        statement = f"{fresh_name(rng)} = {rng.choice(CALLS)}({inner}){rng.choice(THEN)}"
+        fn.body.insert(rng.randint(0, len(fn.body) - 1), ast.parse(statement).body[0])
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def quality(classes: int, size: int, copy_rate: float, seed: int, textbook: float = 0.3) -> tuple[int, ...]:
+    """Planted copies in ``classes`` classes of ``size`` students.
+
+    A share ``textbook`` of the students write a known correct answer as it is (the solution's half the time);
+    the others write one with one to three touches of their own. A copy takes the own answer of a student not
+    copied yet (copies are pairs; three alike would be a common answer).
+
+    Returns:
+        (planted copies, of them flagged, flagged pairs, of them independent, copies of textbook answers not counted).
+    """
+    rng = random.Random(seed)
+    pool = variants()
+    sources = known_sources(pool)
+    known = {f: sources[f] + v for f, v in known_variants(pool).items()}
+    planted_n = found_n = flagged_n = independent_n = 0
+    for _ in range(classes):
+        for function, texts in pool.items():
+            written: dict[str, str] = {}
+            own: list[str] = []
+            planted: set[tuple[str, str]] = set()
+            for k in range(size):
+                student = f"s{k:03d}"
+                if own and rng.random() < copy_rate:
+                    origin = own.pop(rng.randrange(len(own)))
+                    text = personal(written[origin], function, rng, touches=rng.random() < 0.5)
+                    planted.add((origin, student))
+                elif rng.random() < textbook:
+                    text = texts[0] if rng.random() < 0.5 else rng.choice(texts)
+                else:
+                    text = personal(rng.choice(texts), function, rng, touches=rng.randint(1, 3))
+                    own.append(student)
+                written[student] = rename(text, rng)
+            answers = []
+            for student, text in written.items():
+                answers.append(make_answer(student, function, text, normalise(_function_node(ast.parse(text),
+                                                                                            function))))
+            pairs, _ = similar_pairs(answers, sources=known[function])
+            flagged = {tuple(sorted((p.a.student, p.b.student))) for p in pairs}
+            planted_n += len(planted)
+            found_n += len(planted & flagged)
+            flagged_n += len(flagged)
+            independent_n += len(flagged - planted)
+    return planted_n, found_n, flagged_n, independent_n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500, help="students (default 500)")
@@ -83,13 +182,24 @@ def main() -> None:
     parser.add_argument("--stub-rate", type=float, default=0.15, help="answers left as the stub")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--quality-only", action="store_true", help="measure the quality only")
     args = parser.parse_args()
+    failed = False
+    for classes, size, rate in ((60, 8, 0.15), (2, 300, 0.05)):
+        planted, found, flagged, independent = quality(classes, size, rate, args.seed)
+        recall, false_share = found / max(planted, 1), independent / max(flagged, 1)
+        ok = recall >= MIN_RECALL and false_share <= MAX_FALSE_SHARE
+        failed |= not ok
+        print(f"classes of {size} ({classes} classes x {len(variants())} functions): planted copies flagged "
+              f"{found}/{planted} ({recall:.1%}); flagged pairs independent {independent}/{flagged} "
+              f"({false_share:.1%}) {'PASS' if ok else 'FAIL'} (need >= {MIN_RECALL:.0%} and <= {MAX_FALSE_SHARE:.0%})")
+    if args.quality_only:
+        raise SystemExit(1 if failed else 0)
     rng = random.Random(args.seed)
     notebooks = available_notebooks()
     base = {nb: solution(nb) for nb in notebooks}
     stubs = {item.name: f"def {item.name}(*args):\n    raise NotImplementedError()\n"
              for nb in notebooks for item in items_of(nb)}
-    planted: set[tuple[str, str, str]] = set()
     with tempfile.TemporaryDirectory(prefix="similarity-bench-") as tmp:
         started = time.perf_counter()
         own: dict[str, dict[str, str]] = {}
@@ -105,7 +215,6 @@ def main() -> None:
                     if r < args.copy_rate and earlier:
                         origin = rng.choice(earlier)
                         text = rename(own[origin][item.name], rng)
-                        planted.add((item.name, *sorted((origin, student))))
                     elif r < args.copy_rate + args.stub_rate:
                         text = stubs[item.name]
                     else:
@@ -117,7 +226,6 @@ def main() -> None:
         started, cpu = time.perf_counter(), time.process_time()
         report = similarity_report(students, Path(tmp) / "out", threshold=args.threshold)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    found = {(p.function, *sorted((p.a.student, p.b.student))) for p in report.pairs}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     files = sum(len(f) for f in students.values())
     print(f"{args.n} students, {files} notebooks, {len(stubs)} graded functions (made in {made:.1f} s)")
@@ -125,8 +233,7 @@ def main() -> None:
           f"peak RSS {peak:.0f} MiB")
     print(f"answers compared: {sum(report.answers.values())}; stubs or too short: {sum(report.skipped.values())}; "
           f"left out as common: {sum(report.common.values())}")
-    print(f"planted copies found: {len(planted & found)}/{len(planted)}; other pairs flagged: {len(found - planted)} "
-          "(the synthetic own answers are all the solution with a few statements added, so they look alike)")
+    raise SystemExit(1 if failed else 0)
 
 
 if __name__ == "__main__":

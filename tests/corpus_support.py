@@ -17,6 +17,9 @@ holds the code that replaces the function's answer cell::
   (a mistake, 0), ``stub`` (the release's unanswered cell, 0) or ``delegating`` (it calls the
   course package's own implementation instead of writing the computation, 0).
 * ``note`` is one line: what the answer does differently, or the mistake it makes.
+* ``message`` (optional, wrong answers) is the named mistake the visible checks must say: a
+  part of the feedback, e.g. ``# message: you divided by N``. A wrong answer without one is a
+  mistake the checks catch without naming it.
 
 A file that answers several graded functions splits its code into cells with marker lines
 ``# --- cell: <function_name>``; the code after a marker replaces that function's answer cell
@@ -38,7 +41,7 @@ CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 KINDS = ("correct", "wrong", "stub", "delegating")
 
 _HEADER_KEYS = ("points", "kind", "note")
-_HEADER_LINE = re.compile(r"#\s*(points|kind|note)\s*:(.*)$")
+_HEADER_LINE = re.compile(r"#\s*(points|kind|note|message)\s*:(.*)$")
 _MARKER = re.compile(r"^#\s*---\s*cell:\s*(\S*)\s*$")
 _POINTS_ITEM = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+(?:\.[0-9]+)?)$")
 
@@ -56,6 +59,7 @@ class Entry:
         label: The file's stem, e.g. ``"wrong_divides_by_n"``.
         kind: ``correct``, ``wrong``, ``stub`` or ``delegating`` (about :attr:`function`).
         note: What the answer does differently, or its mistake.
+        message: The named mistake the visible checks must say about it ("" when none is named).
         points: Function name to the points a fair grader gives, in header order.
         cells: Function name to the source replacing its answer cell.
         path: The file.
@@ -68,6 +72,7 @@ class Entry:
     points: dict[str, float]
     cells: dict[str, str]
     path: Path
+    message: str = ""
 
     @property
     def name(self) -> str:
@@ -157,8 +162,11 @@ def load_entry(path: str | Path) -> Entry:
         raise _fail(path, "no code after the header")
     functions = list(points)
     cells = _split_cells(path, code, functions)
+    message = header.get("message", "")
+    if "message" in header and (not message or kind != "wrong"):
+        raise _fail(path, "'# message:' names the mistake of a wrong answer: it needs text and '# kind: wrong'")
     return Entry(function=functions[0], label=path.stem, kind=kind, note=header["note"], points=points,
-                 cells=cells, path=path)
+                 cells=cells, path=path, message=message)
 
 
 def load_corpus(corpus_dir: str | Path | None = None) -> list[Entry]:

@@ -75,7 +75,7 @@ def points(g: StudentGrade) -> dict[str, float]:
 
 
 def messages(g: StudentGrade, name: str) -> str:
-    return " | ".join(next(f for f in g.functions if f.name == name).messages)
+    return " | ".join(next(f for f in g.functions if f.name == name).all_messages)
 
 
 def read_notebook_from(nb: dict, tmp: Path) -> list:

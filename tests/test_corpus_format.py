@@ -160,6 +160,8 @@ def test_corpus_files_are_not_collected_by_pytest():
          "# --- cell: project_out\nx = 1\n", "do not match"),
         ("# points: project_out=0\n# kind: wrong\n# note: x\nimport os\n# --- cell: project_out\nx = 1\n",
          "before the first"),
+        ("# points: project_out=1\n# kind: correct\n# note: x\n# message: you did\nx = 1\n", "'# message:' names"),
+        ("# points: project_out=0\n# kind: wrong\n# note: x\n# message:\nx = 1\n", "'# message:' names"),
     ],
 )
 def test_malformed_files_are_refused(tmp_path: Path, text: str, message: str):

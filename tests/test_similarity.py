@@ -15,40 +15,61 @@ from autograder_support import save, set_source, solution, trusted_flag
 from autograder.similarity import (
     Answer,
     is_stub,
+    known_sources,
+    make_answer,
     normalise,
-    shingles,
     similar_pairs,
     similarity_report,
+    source_matches,
+    statements,
 )
 
 NOTEBOOK = "04_fairness"
 
+# a student's own answer (not the solution's)
 ORIGINAL = '''
 def equalized_odds_gap(y_true, y_pred, group):
     """Docstring."""
-    y_true, y_pred, group = np.asarray(y_true), np.asarray(y_pred), np.asarray(group)
-    gaps = []
+    y_true = np.asarray(y_true).astype(int)
+    y_pred, group = np.asarray(y_pred).astype(int), np.asarray(group)
+    worst = 0.0
     for truth in (1, 0):
-        rates = []
-        for g in np.unique(group):
+        seen = {}
+        for g in sorted(set(group.tolist())):
             mask = (group == g) & (y_true == truth)
-            rates.append(y_pred[mask].mean() if mask.any() else 0.0)
-        gaps.append(max(rates) - min(rates))
-    return float(max(gaps))
+            seen[g] = y_pred[mask].sum() / max(mask.sum(), 1)
+        worst = max(worst, max(seen.values()) - min(seen.values()))
+    return float(worst)
 '''
 
-# the same code: other names, comments, formatting, another constant, no docstring
+# the same code: other names, comments, formatting, another constant, no docstring, one variable added
 DISGUISED = '''
 def equalized_odds_gap(labels,   preds, grp):
     # my own work!
-    labels, preds, grp = (np.asarray(labels),
-                          np.asarray(preds), np.asarray(grp))
-    out = []
+    labels = np.asarray(labels).astype(int)
+    n = len(labels)
+    preds, grp = (np.asarray(preds).astype(int),
+                  np.asarray(grp))
+    biggest = 0
     for t in (1, 0):   # both classes
-        r = []
-        for k in np.unique(grp):
+        r = {}
+        for k in sorted(set(grp.tolist())):
             m = (grp == k) & (labels == t)
-            r.append(preds[m].mean() if m.any() else 0)
+            r[k] = preds[m].sum() / max(m.sum(), 1)
+        biggest = max(biggest, max(r.values()) - min(r.values()))
+    return float(biggest)
+'''
+
+# the solution notebook's answer, renamed
+SOLUTION_COPY = '''
+def equalized_odds_gap(a, b, c):
+    a, b, c = np.asarray(a), np.asarray(b), np.asarray(c)
+    out = []
+    for t in (1, 0):
+        r = []
+        for k in np.unique(c):
+            m = (c == k) & (a == t)
+            r.append(b[m].mean() if m.any() else 0.0)
         out.append(max(r) - min(r))
     return float(max(out))
 '''
@@ -68,15 +89,19 @@ def fn(text: str) -> ast.FunctionDef:
 
 
 def answer(student: str, text: str) -> Answer:
-    norm = normalise(fn(text))
-    return Answer(student, "equalized_odds_gap", text, norm, shingles(norm))
+    return make_answer(student, "equalized_odds_gap", text, normalise(fn(text)))
 
 
 def test_normalise_removes_names_comments_formatting_and_literals() -> None:
-    assert normalise(fn(ORIGINAL)) == normalise(fn(DISGUISED))
+    renamed = (ORIGINAL.replace("worst", "biggest").replace("seen", "r").replace("y_true", "labels")
+               .replace('"""Docstring."""', "# mine").replace("0.0", "0").replace("(1, 0)", "(1,   0)"))
+    assert normalise(fn(ORIGINAL)) == normalise(fn(renamed))
     assert normalise(fn(ORIGINAL)) != normalise(fn(DIFFERENT))
-    assert "np.unique" in normalise(fn(ORIGINAL))  # what the code calls is kept
+    assert "np.unique" in normalise(fn(SOLUTION_COPY))  # what the code calls is kept
     assert "Docstring" not in normalise(fn(ORIGINAL))
+    # a variable added early does not rename the ones after it: most statements stay the same
+    original, disguised = statements(normalise(fn(ORIGINAL))), statements(normalise(fn(DISGUISED)))
+    assert len(set(original) & set(disguised)) >= len(original) - 2
 
 
 def test_stubs_are_recognised() -> None:
@@ -87,13 +112,25 @@ def test_stubs_are_recognised() -> None:
 
 def test_pairs_flag_copies_not_independent_or_common_answers() -> None:
     answers = [answer("alice", ORIGINAL), answer("bob", DISGUISED), answer("carol", DIFFERENT)]
-    pairs, common = similar_pairs(answers, threshold=0.8)
+    pairs, common = similar_pairs(answers)
     assert [(p.a.student, p.b.student) for p in pairs] == [("alice", "bob")]
-    assert pairs[0].identical and pairs[0].similarity == 1.0 and common == 0
-    # the natural answer, written alike by most of a class, is not a copy
-    crowd = [answer(f"s{i}", ORIGINAL) for i in range(8)] + [answer("carol", DIFFERENT)]
-    pairs, common = similar_pairs(crowd, threshold=0.8)
-    assert pairs == [] and common == 8
+    assert not pairs[0].identical and pairs[0].similarity >= 0.8 and common == 0
+    assert "a0 = np.asarray(a0).astype(int)" in pairs[0].shared, pairs[0].shared  # why: a rare statement
+    # the natural answer, written alike by several students, is not a copy, even in a class of 8
+    crowd = [answer(f"s{i}", SOLUTION_COPY) for i in range(4)] + [answer(f"t{i}", DIFFERENT) for i in range(3)]
+    pairs, common = similar_pairs(crowd + [answer("carol", ORIGINAL)])
+    assert pairs == [] and common == 7
+
+
+def test_code_a_known_source_holds_counts_for_nothing_and_a_copy_of_it_is_listed() -> None:
+    sources = known_sources(["equalized_odds_gap"])["equalized_odds_gap"]
+    assert any(s.name.startswith("solutions/") for s in sources)
+    assert any(s.name == "ganbias_helpers/reference.py: equalized_odds_gap" for s in sources)
+    two = [answer("alice", SOLUTION_COPY), answer("bob", SOLUTION_COPY), answer("carol", DIFFERENT)]
+    assert similar_pairs(two, sources=sources)[0] == []  # two students who both wrote the solution: no pair
+    matches = source_matches(two, sources)
+    assert [m.answer.student for m in matches] == ["alice", "bob"]
+    assert all(m.source == "solutions/ganbias/04_fairness.ipynb: equalized_odds_gap" for m in matches)
 
 
 def test_report_from_notebooks(tmp_path: Path) -> None:
@@ -105,7 +142,7 @@ def test_report_from_notebooks(tmp_path: Path) -> None:
     stub = set_source(solution(NOTEBOOK), "equalized_odds_gap",
                       "def equalized_odds_gap(y_true, y_pred, group):\n    raise NotImplementedError()\n")
     students["dave"] = [save(stub, tmp_path / "dave" / "renamed.ipynb")]
-    report = similarity_report(students, tmp_path / "out", threshold=0.8)
+    report = similarity_report(students, tmp_path / "out")
     eo = [p for p in report.pairs if p.function == "equalized_odds_gap"]
     assert [(p.a.student, p.b.student) for p in eo] == [("alice", "bob")]
     assert report.skipped["equalized_odds_gap"] == 1 and report.answers["equalized_odds_gap"] == 3

@@ -18,13 +18,13 @@ STEP_SIZES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 def draw_specs(rng: np.random.Generator, holds: int) -> list[tuple[bool, int, int, str, tuple[str, ...],
                                                                      dict[str, Any]]]:
-    """Three hidden steering cases: default arguments, then a step down and a step up of drawn sizes.
+    """Four hidden steering cases: default arguments, then steps down, up and down again of drawn sizes.
 
     Each has its own noise seed, 3 to 5 faces, a target and ``holds`` held attributes, all
     different attributes drawn from the 40.
     """
     specs = []
-    for kwargs in ({}, {"direction": -1}, {"direction": 1}):
+    for kwargs in ({}, {"direction": -1}, {"direction": 1}, {"direction": -1}):
         names = [str(a) for a in rng.choice(ATTRIBUTE_NAMES, size=1 + holds, replace=False)]
         if kwargs:
             kwargs = {"step_size": float(rng.choice(STEP_SIZES)), **kwargs}

@@ -32,6 +32,9 @@ MAX_HEADER_BYTES = 16 * 2**20
 #: Most JSON values the parser may build for one message, counted on the raw bytes before parsing (each
 #: ``[``, ``{``, ``,`` and ``:`` starts at most one value): a header of ``[{},{},...]`` is refused unread.
 MAX_JSON_VALUES = 1_000_000
+#: An array or tensor over this many bytes is sent as its type and shape only (a value that large is wrong anyway,
+#: and its shape says how: a covariance between examples instead of features...).
+MAX_ARRAY_BYTES = MAX_MESSAGE_BYTES // 4
 MAX_DEPTH = 8
 MAX_ITEMS = 10_000
 MAX_STR = 2_000
@@ -69,9 +72,15 @@ class Opaque:
 
     type_name: str
     text: str
+    shape: tuple[int, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<{self.type_name}>"
+
+
+def _too_large(obj: Any, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {"t": "other", "type": type(obj).__name__[:100], "shape": [int(n) for n in shape][:MAX_DEPTH],
+            "repr": f"an array of shape {tuple(shape)}, too large to send back"}
 
 
 def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int], max_str: int) -> Any:
@@ -100,14 +109,19 @@ def _encode(obj: Any, blobs: list[bytes], depth: int, budget: list[int], max_str
         if torch is not None and (type(obj) is torch.Tensor or type(obj) is torch.nn.Parameter):
             dtype = str(obj.dtype)
             if dtype in _TORCH_DTYPES:
+                if obj.numel() * obj.element_size() > MAX_ARRAY_BYTES:
+                    return _too_large(obj, tuple(obj.shape))
                 t = obj.detach().cpu().resolve_conj()
                 arr = (t.float() if obj.dtype == torch.bfloat16 else t).numpy()
                 blobs.append(np.ascontiguousarray(arr).tobytes())
                 return {"t": "torch", "dtype": dtype, "np": _TORCH_DTYPES[dtype], "shape": list(arr.shape),
-                        "b": len(blobs) - 1, "grad": bool(obj.requires_grad)}
+                        "b": len(blobs) - 1, "grad": bool(obj.requires_grad),
+                        "hasgrad": obj.is_leaf and obj.grad is not None}
     except Exception as err:  # a tensor that cannot be read back (meta, sparse...)
         return {"t": "other", "type": type(obj).__name__, "repr": f"unreadable tensor: {err}"[:MAX_STR]}
     if type(obj) is np.ndarray and obj.dtype.name in NUMPY_DTYPES:
+        if obj.nbytes > MAX_ARRAY_BYTES:
+            return _too_large(obj, obj.shape)
         blobs.append(np.ascontiguousarray(obj).tobytes())
         return {"t": "nd", "dtype": obj.dtype.name, "shape": list(obj.shape), "b": len(blobs) - 1}
     if type(obj) is np.ndarray and obj.dtype.kind == "U" and obj.size <= MAX_ITEMS:
@@ -213,9 +227,16 @@ def _decode(node: Any, blobs: list[bytes], depth: int, budget: _Budget) -> Any:
             tensor = tensor.to(torch.bfloat16)
         if node.get("grad") is True and tensor.is_floating_point():
             tensor.requires_grad_(True)  # only a flag: the student's graph stays in the child
+        if node.get("hasgrad") is True and tensor.is_floating_point():
+            tensor.grad = torch.zeros_like(tensor)  # only that a gradient was left on it
         return tensor
     if t == "other":
-        return Opaque(str(node.get("type", "object"))[:100], str(node.get("repr", ""))[:200])
+        shape = node.get("shape")
+        if not (isinstance(shape, list) and len(shape) <= MAX_DEPTH
+                and all(type(n) is int and 0 <= n < 2**63 for n in shape)):
+            shape = None
+        return Opaque(str(node.get("type", "object"))[:100], str(node.get("repr", ""))[:200],
+                      tuple(shape) if shape is not None else None)
     raise DecodeError(f"unknown node type {t!r}")
 
 

@@ -111,11 +111,19 @@ class Case:
             elif i in self.unchanged and (i in result.changed if result.changed is not None
                                           else not same(before, after)):
                 raise CheckFailed(f"argument {i + 1} was changed in place; the exercise asks for a new object")
+            elif i in self.unchanged and isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and \
+                    (after.requires_grad, after.grad is None) != (before.requires_grad, before.grad is None):
+                raise CheckFailed(f"argument {i + 1}, the caller's tensor, was changed: its requires_grad or .grad was "
+                                  "set; take the gradient on a copy (noise.detach().requires_grad_(True)) with "
+                                  "torch.autograd.grad")
 
     def _named_mistake(self, value: Any) -> str | None:
         for message, wrong in self.mistakes.items():
             try:
-                self.compare(value, wrong(*copy.deepcopy(self.args), **copy.deepcopy(self.kwargs)), self)
+                args = copy.deepcopy(list(self.args))
+                if self.needs_models:  # the mistakes run on the models, as the student's function did
+                    args = fresh_models(dict(zip(("gen", "classifier"), cpu_models())), args)
+                self.compare(value, wrong(*args, **copy.deepcopy(self.kwargs)), self)
             except Exception:  # noqa: S112 (not this mistake)
                 continue
             return message
@@ -162,6 +170,8 @@ def type_name(value: Any) -> str:
 def as_array(value: Any, what: str) -> np.ndarray:
     """``value`` as a numeric numpy array, or a :class:`CheckFailed` naming what came back."""
     if isinstance(value, Opaque):
+        if value.shape is not None:
+            raise CheckFailed(f"{what} has shape {value.shape}, far larger than expected")
         raise CheckFailed(f"{what} is a {value.type_name}, expected an array")
     if value is None:
         raise CheckFailed(f"{what} is None: did you forget `return`?")
@@ -183,6 +193,11 @@ def tolerance(value: Any) -> tuple[float, float]:
     return (1e-4, 1e-5) if low else (1e-6, 1e-9)
 
 
+def _plural(what: str) -> bool:
+    """Whether a described value is plural ("the indices", "the weights"; a variable's name is not)."""
+    return what.startswith("the ") and what.endswith("s")
+
+
 def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scale: float | None = None) -> None:
     """Check shape and values of ``actual`` against ``expected``, relative to the values' scale.
 
@@ -198,7 +213,8 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scal
         raise CheckFailed(f"{what} has shape {tuple(actual.shape)}, expected {tuple(e.shape)}")
     a = as_array(actual, what)
     if a.shape != e.shape:
-        raise CheckFailed(f"{what} has shape {tuple(a.shape)}, expected {tuple(e.shape)}")
+        raise CheckFailed(f"{what} {'have' if _plural(what) else 'has'} shape {tuple(a.shape)}, "
+                          f"expected {tuple(e.shape)}")
     a = a.astype(np.float64) if a.dtype.kind != "c" else a
     if not np.all(np.isfinite(a)):
         raise CheckFailed(f"{what} contains NaN or infinity")
@@ -207,7 +223,8 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scal
     atol = max(atol_factor * scale, 1e-12)
     bad = ~np.isclose(a, e, rtol=rtol, atol=atol)
     if bad.any():
-        raise CheckFailed(f"{what} differs from the expected values at {int(bad.sum())} of {bad.size} positions "
+        raise CheckFailed(f"{what} {'differ' if _plural(what) else 'differs'} from the expected values at "
+                          f"{int(bad.sum())} of {bad.size} positions "
                           f"(allowed: relative {rtol:g}, absolute {atol:.1g})")
 
 
@@ -218,14 +235,16 @@ def equal_ints(actual: Any, expected: Any, what: str) -> np.ndarray:
         raise CheckFailed(f"{what} has shape {tuple(actual.shape)}, expected {tuple(e.shape)}")
     a = as_array(actual, what)
     if a.shape != e.shape:
-        raise CheckFailed(f"{what} has shape {tuple(a.shape)}, expected {tuple(e.shape)}")
+        raise CheckFailed(f"{what} {'have' if _plural(what) else 'has'} shape {tuple(a.shape)}, "
+                          f"expected {tuple(e.shape)}")
     if a.dtype.kind == "f" and np.all(a == np.round(a)):
         a = a.astype(np.int64)
     if a.dtype.kind not in "iu":
         raise CheckFailed(f"{what} should hold integer indices, got dtype {a.dtype}")
     if not np.array_equal(a, e):
         first = int(np.argmax(a != e))
-        raise CheckFailed(f"{what} differs from the expected order, first at position {first}")
+        raise CheckFailed(f"{what} {'differ' if _plural(what) else 'differs'} from the expected order, first at "
+                          f"position {first}")
     return a
 
 

@@ -13,6 +13,7 @@ import torch
 
 from ganbias_helpers.reference import covariance_matrix, remove_value, top_covariances, top_magnitude_indices
 
+from .codec import Opaque
 from .core import Case, CheckFailed, as_array, close, equal_ints, pair, require
 from .items import Item
 
@@ -28,12 +29,19 @@ def normal_samples(seed: int, shape: tuple[int, int], float32: bool = False) -> 
 
 
 def _compare_matrix(value: Any, expected: np.ndarray, case: Case) -> None:
+    shape = np.shape(case.args[0])
+    rows, mixed = int(np.prod(shape[:-1])), int(np.prod(shape[1:]))
+    got = value.shape if isinstance(value, Opaque) else np.shape(value) if isinstance(value, (np.ndarray,
+                                                                                              torch.Tensor)) else None
+    if got is not None and tuple(got) != expected.shape:
+        if tuple(got) == (rows, rows):  # the wrong axis, however large (sent back as its shape only)
+            raise CheckFailed("the matrix is between examples, not features: each row of the reshaped data is one "
+                              "example (np.cov's rowvar=False)")
+        if len(shape) == 3 and tuple(got) == (mixed, mixed):
+            raise CheckFailed("each column mixed images and features: reshape to (-1, number of features) so that "
+                              "each row is one example and each column one feature")
     require(value, (np.ndarray, torch.Tensor), "the covariance matrix", "a numpy array")
     arr = as_array(value, "the covariance matrix")
-    rows = int(np.prod(np.shape(case.args[0])[:-1]))
-    if arr.shape == (rows, rows) and arr.shape != expected.shape:
-        raise CheckFailed("the matrix is between examples, not features: each row of the reshaped data is one "
-                          "example (np.cov's rowvar=False)")
     close(arr, expected, "the covariance matrix")
 
 
@@ -42,9 +50,17 @@ def _cov_by_n(examples: Any) -> np.ndarray:
     return np.cov(x, rowvar=False, bias=True)
 
 
+def _flat(examples: Any) -> np.ndarray:
+    return np.asarray(examples, dtype=np.float64).reshape(-1, np.shape(examples)[-1])
+
+
 def cov_case(visible: bool, name: str, x: Any) -> Case:
     """A case of ``covariance_matrix_from_examples`` on ``x``."""
-    mistakes = {"you divided by N; the sample covariance divides by N - 1 (np.cov's default)": _cov_by_n}
+    mistakes = {"you divided by N; the sample covariance divides by N - 1 (np.cov's default)": _cov_by_n,
+                "you computed the correlation (np.corrcoef), not the covariance":
+                lambda e: np.corrcoef(_flat(e), rowvar=False),
+                "you did not subtract each feature's mean before multiplying":
+                lambda e: _flat(e).T @ _flat(e) / (len(_flat(e)) - 1)}
     return Case("covariance_matrix_from_examples", name, (x,), {}, covariance_matrix(x), _compare_matrix,
                 visible=visible, mistakes=mistakes)
 
@@ -62,6 +78,9 @@ def _compare_order(value: Any, expected: np.ndarray, case: Case) -> None:
     require(value, (np.ndarray,), "the result", "a numpy array of indices")
     values = np.abs(np.asarray(case.args[0], dtype=np.float64))
     got = as_array(value, "the indices")
+    if got.dtype.kind == "f" and not np.all(got == np.round(got)):
+        raise CheckFailed("the result holds values, not indices: return the positions of the values "
+                          "(np.argsort gives them), largest magnitude first")
     if got.shape != expected.shape:
         raise CheckFailed(f"the indices have shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
     if len(np.unique(values)) == len(values):
@@ -101,7 +120,9 @@ def _compare_removed(value: Any, expected: np.ndarray, case: Case) -> None:
 def remove_case(visible: bool, name: str, x: Any, value: int) -> Case:
     """A case of ``remove_from_list``: ``x`` without ``value``."""
     mistakes = {"you removed the element at position index_to_remove, not the value index_to_remove":
-                lambda x, i: np.delete(x, i) if 0 <= i < len(x) else x}
+                lambda x, i: np.delete(x, i) if 0 <= i < len(x) else x,
+                "the result is sorted (np.setdiff1d sorts): keep the order of the input":
+                lambda x, i: np.setdiff1d(x, [i])}
     return Case("remove_from_list", name, (x, value), {}, remove_value(x, value), _compare_removed,
                 visible=visible, unchanged=(0,), mistakes=mistakes)
 
@@ -144,7 +165,11 @@ def synthetic_changes(seed: int, steps: int, n: int, f: int, target: int) -> np.
 def top_case(visible: bool, name: str, x: Any, target: int, top_n: int | None) -> Case:
     """A case of ``get_top_covariances`` on changes ``x`` for ``target`` (``top_n`` None: the default)."""
     kwargs = {} if top_n is None else {"top_n": top_n}
-    mistakes = {"you ranked by signed value, not by magnitude": lambda x, t, top_n=10: _signed_top(x, t, top_n)}
+    mistakes = {"you ranked by signed value, not by magnitude": lambda x, t, top_n=10: _signed_top(x, t, top_n),
+                "smallest magnitude first: rank by magnitude, largest first":
+                lambda x, t, top_n=10: _top(x, t, top_n, smallest=True),
+                "you kept the first top_n and then removed the target: remove it first, then keep top_n":
+                lambda x, t, top_n=10: _top(x, t, top_n, cut_first=True)}
     return Case("get_top_covariances", name, (x, target), kwargs, top_covariances(x, target, **kwargs),
                 _compare_top, visible=visible, mistakes=mistakes)
 
@@ -154,6 +179,14 @@ def _top_cases() -> list[Case]:
     return [top_case(True, "4-feature normal as a torch tensor, target 1, top_n=3", torch.from_numpy(samples), 1, 3),
             top_case(True, "4-feature normal, target 0 (a large negative covariance), top_n=3", samples, 0, 3),
             top_case(True, "4-feature normal as numpy, target 3, top_n=2", samples, 3, 2)]
+
+
+def _top(x: Any, target: int, top_n: int, smallest: bool = False, cut_first: bool = False) -> \
+        tuple[np.ndarray, np.ndarray]:
+    row = covariance_matrix(np.asarray(x.detach().numpy() if isinstance(x, torch.Tensor) else x))[target]
+    order = top_magnitude_indices(row)[::-1] if smallest else top_magnitude_indices(row)
+    order = order[:top_n][order[:top_n] != target] if cut_first else order[order != target][:top_n]
+    return order, row[order]
 
 
 def _signed_top(x: Any, target: int, top_n: int) -> tuple[np.ndarray, np.ndarray]:

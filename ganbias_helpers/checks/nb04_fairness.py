@@ -81,8 +81,36 @@ def _visible_inputs() -> list[tuple[str, tuple]]:
     ]
 
 
+def _signed_first_two(y_true: Any, y_pred: Any, group: Any) -> float:
+    rates = _rates(y_true, y_pred, group, None)
+    return rates[0] - rates[1] if len(rates) > 1 else 0.0
+
+
+def _counts_gap(y_true: Any, y_pred: Any, group: Any) -> float:
+    y_pred, group = np.asarray(y_pred), np.asarray(group)
+    counts = [float(np.sum(y_pred[group == g] == 1)) for g in np.unique(group)]
+    return float(max(counts) - min(counts))
+
+
+def _ratio(y_true: Any, y_pred: Any, group: Any) -> float:
+    rates = _rates(y_true, y_pred, group, None)
+    return 1 - min(rates) / max(rates) if max(rates) > 0 else 0.0
+
+
+def _accuracy_gap(y_true: Any, y_pred: Any, group: Any) -> float:
+    y_true, y_pred, group = (np.asarray(a) for a in (y_true, y_pred, group))
+    return _gap([float(np.mean(y_pred[group == g] == y_true[group == g])) for g in np.unique(group)])
+
+
 _PARITY = {"you compared only the first two groups: compare every group (np.unique)":
            lambda t, p, g: _first_two(t, p, g, None),
+           "your gap is signed (the first group's rate minus the second's): take the largest rate minus the "
+           "smallest, over every group": _signed_first_two,
+           "you compared numbers of positive predictions; compare rates (the mean prediction in each group)":
+           _counts_gap,
+           "you returned a ratio (1 - smallest / largest rate); the gap is largest minus smallest": _ratio,
+           "you compared the groups' true labels (y_true); demographic parity compares the predictions (y_pred)":
+           lambda t, p, g: _gap(_rates(p, t, g, None)),
            "you compared true positive rates: demographic parity compares positive predictions over all examples":
            lambda t, p, g: _gap(_rates(t, p, g, 1))}
 _ODDS = {"you compared only true positive rates: equalized odds also compares false positive rates":
@@ -91,6 +119,10 @@ _ODDS = {"you compared only true positive rates: equalized odds also compares fa
          lambda t, p, g: _gap(_rates(t, p, g, 0)),
          "you averaged the two gaps: equalized odds takes the larger one":
          lambda t, p, g: (_gap(_rates(t, p, g, 1)) + _gap(_rates(t, p, g, 0))) / 2,
+         "you added the two gaps: equalized odds takes the larger one":
+         lambda t, p, g: _gap(_rates(t, p, g, 1)) + _gap(_rates(t, p, g, 0)),
+         "you compared precision (P(y=1 | predicted 1)) instead of the true positive rate (P(predicted 1 | y=1))":
+         lambda t, p, g: max(_precision_gap(t, p, g), _gap(_rates(t, p, g, 0))),
          "you compared only the first two groups: compare every group (np.unique)":
          lambda t, p, g: max(_first_two(t, p, g, 1), _first_two(t, p, g, 0))}
 _OPPORTUNITY = {"you compared false positive rates: equal opportunity compares true positive rates":
@@ -100,7 +132,9 @@ _OPPORTUNITY = {"you compared false positive rates: equal opportunity compares t
                 "you compared positive predictions over all examples (that is demographic parity)":
                 lambda t, p, g: _gap(_rates(t, p, g, None)),
                 "you compared only the first two groups: compare every group (np.unique)":
-                lambda t, p, g: _first_two(t, p, g, 1)}
+                lambda t, p, g: _first_two(t, p, g, 1),
+                "you compared accuracy (correct predictions over all examples): equal opportunity compares true "
+                "positive rates, P(predicted 1 | y=1)": _accuracy_gap}
 
 #: Each gap's reference and known mistakes.
 GAPS: dict[str, tuple[Callable[..., float], dict[str, Callable[..., float]]]] = {

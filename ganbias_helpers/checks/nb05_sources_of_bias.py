@@ -19,6 +19,10 @@ from .items import Item
 
 def _compare_recall(value: Any, expected: np.ndarray, case: Case) -> None:
     require(value, (np.ndarray,), "the recalls", "a numpy array")
+    n_classes = case.args[2]
+    if np.ndim(value) == 1 and len(value) < n_classes:
+        raise CheckFailed(f"the recalls have {len(value)} values for {n_classes} classes: one per class in "
+                          "range(n_classes), 0.0 for a class with no examples")
     if np.any(np.isnan(as_array(value, "the recalls"))):
         raise CheckFailed("the recalls contain nan: a class with no examples gets 0.0")
     close(value, expected, "the recalls")
@@ -45,7 +49,9 @@ def recall_case(visible: bool, desc: str, args: tuple) -> Case:
     """A case of ``per_class_recall`` on ``(y_true, y_pred, n_classes)``."""
     mistakes = {"you computed precision (correct among the predicted c), not recall (correct among the true c)":
                 _precision,
-                "you returned counts of correct predictions; recall is a fraction of each class's examples": _counts}
+                "you returned counts of correct predictions; recall is a fraction of each class's examples": _counts,
+                "you divided by all the examples; recall divides by the examples of class c":
+                lambda t, p, k: _counts(t, p, k) / max(len(np.asarray(t)), 1)}
     return Case("per_class_recall", desc, args, {}, per_class_recall(*args), _compare_recall, visible=visible,
                 mistakes=mistakes)
 
@@ -65,6 +71,12 @@ def _compare_weights(value: Any, expected: torch.Tensor, case: Case) -> None:
     close(value, expected, "the weights")
 
 
+def _with_classes(labels: Any, n_classes: int, k: int) -> torch.Tensor:
+    counts = torch.bincount(torch.as_tensor(np.asarray(labels), dtype=torch.int64), minlength=n_classes).double()
+    weights = len(np.asarray(labels)) / (k * counts.clamp_min(1))
+    return torch.where(counts > 0, weights, torch.zeros_like(weights)).float()
+
+
 def _unnormalised(labels: Any, n_classes: int) -> torch.Tensor:
     counts = torch.bincount(torch.as_tensor(np.asarray(labels), dtype=torch.int64), minlength=n_classes).double()
     return torch.where(counts > 0, 1 / counts.clamp_min(1), torch.zeros_like(counts)).float()
@@ -72,7 +84,14 @@ def _unnormalised(labels: Any, n_classes: int) -> torch.Tensor:
 
 def weights_case(visible: bool, desc: str, args: tuple) -> Case:
     """A case of ``inverse_frequency_weights`` on ``(labels, n_classes)``."""
-    mistakes = {"you returned 1 / count; the balanced weight is N / (n_classes * count)": _unnormalised}
+    mistakes = {"you rescaled the weights to sum to 1; the balanced weight is N / (n_classes * count)":
+                lambda y, k: _unnormalised(y, k) / _unnormalised(y, k).sum(),
+                "you returned 1 / count; the balanced weight is N / (n_classes * count)": _unnormalised,
+                "you returned frequencies (count / N); the balanced weight is N / (n_classes * count)":
+                lambda y, k: torch.bincount(torch.as_tensor(np.asarray(y), dtype=torch.int64), minlength=k).float()
+                / len(np.asarray(y)),
+                "you used the number of classes present in labels; use n_classes (absent classes count too)":
+                lambda y, k: _with_classes(y, k, len(np.unique(np.asarray(y))))}
     return Case("inverse_frequency_weights", desc, args, {}, inverse_frequency_weights(*args), _compare_weights,
                 visible=visible, mistakes=mistakes)
 

@@ -30,7 +30,15 @@ def projection_case(visible: bool, desc: str, args: tuple[torch.Tensor, torch.Te
                 "you assumed other has unit length: divide by (other * other).sum(dim=1, keepdim=True)":
                 lambda d, o: d - (d * o).sum(dim=1, keepdim=True) * o,
                 "you returned the part along other; return what is left after removing it":
-                lambda d, o: d - project_out(d, o)}
+                lambda d, o: d - project_out(d, o),
+                "you divided by the norm of other; divide by its squared norm, (other * other).sum(dim=1, "
+                "keepdim=True)": lambda d, o: d - (d * o).sum(dim=1, keepdim=True) / o.norm(dim=1, keepdim=True) * o,
+                "you used one dot product for the whole batch; take one per row, .sum(dim=1, keepdim=True)":
+                lambda d, o: d - (d * o).sum() / (o * o).sum() * o,
+                "you summed over dim=0 (down the batch); sum along each row, dim=1":
+                lambda d, o: d - (d * o).sum(dim=0, keepdim=True) / (o * o).sum(dim=0, keepdim=True) * o,
+                "you normalised the result to length 1; project_out keeps its length":
+                lambda d, o: torch.nn.functional.normalize(project_out(d, o), dim=1)}
     return Case("project_out", desc, args, {}, project_out(*args), _compare_projection, visible=visible,
                 mistakes=mistakes)
 

@@ -1,6 +1,7 @@
 # points: conditional_steering_step=0
 # kind: wrong
 # note: projects row by row but then divides by the norm of the whole batch instead of each row's norm
+# message: not every row moved by exactly step_size
 def conditional_steering_step(gen, classifier, noise, target_index, hold_index, step_size=0.1, direction=1):
     z = noise.detach().requires_grad_(True)
     classifications = classifier(gen(z))

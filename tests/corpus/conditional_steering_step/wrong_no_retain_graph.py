@@ -1,6 +1,7 @@
 # points: conditional_steering_step=0
 # kind: wrong
 # note: two torch.autograd.grad calls on one forward pass without retain_graph=True: the second one raises RuntimeError
+# message: Trying to backward through the graph a second time
 def conditional_steering_step(gen, classifier, noise, target_index, hold_index, step_size=0.1, direction=1):
     z = noise.detach().requires_grad_(True)
     classifications = classifier(gen(z))

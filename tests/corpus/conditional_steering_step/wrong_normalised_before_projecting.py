@@ -1,6 +1,7 @@
 # points: conditional_steering_step=0
 # kind: wrong
 # note: normalises the target gradient first and projects afterwards, so every step is shorter than step_size
+# message: you normalised before removing the held attributes' parts
 def conditional_steering_step(gen, classifier, noise, target_index, hold_index, step_size=0.1, direction=1):
     z = noise.detach().requires_grad_(True)
     classifications = classifier(gen(z))

@@ -1,6 +1,7 @@
 # points: conditional_steering_step=0
 # kind: wrong
 # note: calls project_out(hold_grad, target_grad), projecting the target out of the held gradient: steers along the held attribute
+# message: you projected the wrong way round
 def conditional_steering_step(gen, classifier, noise, target_index, hold_index, step_size=0.1, direction=1):
     z = noise.detach().requires_grad_(True)
     classifications = classifier(gen(z))

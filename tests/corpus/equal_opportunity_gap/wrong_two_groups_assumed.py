@@ -1,6 +1,7 @@
 # points: equal_opportunity_gap=0
 # kind: wrong
 # note: assumes exactly two groups: compares only the first two groups from np.unique, ignoring any further ones
+# message: you compared only the first two groups
 def equal_opportunity_gap(y_true, y_pred, group):
     y_true, y_pred, group = np.asarray(y_true), np.asarray(y_pred), np.asarray(group)
     a, b = np.unique(group)[:2]

@@ -1,6 +1,7 @@
 # points: equalized_odds_gap=0
 # kind: wrong
 # note: indexes group == 0 and group == 1 only: other groups are ignored and string labels give nan
+# message: you compared only the first two groups
 def equalized_odds_gap(y_true, y_pred, group):
     y_true, y_pred, group = np.asarray(y_true), np.asarray(y_pred), np.asarray(group)
     def rate(g, truth):

@@ -1,6 +1,7 @@
 # points: get_top_covariances=0 covariance_matrix_from_examples=1 get_top_magnitude_indices=1 remove_from_list=1
 # kind: wrong
 # note: the three helpers are right; get_top_covariances itself picks the values out of the absolute row, losing the signs
+# message: highest_covariances lost their signs
 # --- cell: covariance_matrix_from_examples
 def covariance_matrix_from_examples(examples):
     return np.cov(examples.reshape(-1, examples.shape[2]), rowvar=False)

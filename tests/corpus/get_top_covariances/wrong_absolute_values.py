@@ -1,6 +1,7 @@
 # points: get_top_covariances=0
 # kind: wrong
 # note: ranks correctly but returns the absolute values of the covariances, so the signs are lost
+# message: highest_covariances lost their signs
 def get_top_covariances(classification_changes, target_index, top_n=10):
     cov_matrix = covariance_matrix_from_examples(np.asarray(classification_changes))
     magnitudes = np.abs(cov_matrix[target_index, :])

@@ -1,6 +1,7 @@
 # points: per_class_recall=0
 # kind: wrong
 # note: right numbers, but returns a Python list; the text asks for a NumPy array
+# message: the recalls should be a numpy array, got list
 def per_class_recall(y_true, y_pred, n_classes):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     recalls = []

@@ -1,6 +1,7 @@
 # points: steering_step=0
 # kind: wrong
 # note: forgets the direction argument, so direction=-1 still steps toward the target (sign lost)
+# message: did you ignore direction
 def steering_step(gen, classifier, noise, target_index, step_size=0.1, direction=1):
     z = noise.detach().requires_grad_(True)
     classifications = classifier(gen(z))

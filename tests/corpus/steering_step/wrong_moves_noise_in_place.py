@@ -1,6 +1,7 @@
 # points: steering_step=0
 # kind: wrong
 # note: right numbers, but turns on requires_grad on the caller's noise and moves it in place (noise += ...), returning the same tensor: the text says not to change noise in place
+# message: was changed in place
 def steering_step(gen, classifier, noise, target_index, step_size=0.1, direction=1):
     noise.requires_grad_(True)
     classifications = classifier(gen(noise))

@@ -1,6 +1,7 @@
 # points: steering_step=0
 # kind: wrong
 # note: differentiates the sum of all 40 logits instead of the target's column, so it steers toward everything at once
+# message: you took the gradient of the sum of all 40 logits
 def steering_step(gen, classifier, noise, target_index, step_size=0.1, direction=1):
     z = noise.detach().requires_grad_(True)
     classifications = classifier(gen(z))

@@ -1,6 +1,7 @@
 # points: steering_step=0
 # kind: wrong
 # note: right numbers, but switches requires_grad on for both models (to "make backward work") and calls .backward(): every weight gets a .grad, and the models are left unfrozen (the text says to leave the weights as they were, with no gradients stored)
+# message: gradients were left on the gen's weights
 def steering_step(gen, classifier, noise, target_index, step_size=0.1, direction=1):
     gen.requires_grad_(True)
     classifier.requires_grad_(True)
