@@ -165,7 +165,7 @@ class _Budget:
             raise DecodeError("the message would decode to more than the grader accepts")
 
 
-def _decode(node: Any, blobs: list[bytes], depth: int, budget: _Budget) -> Any:
+def _decode(node: Any, blobs: list[memoryview], depth: int, budget: _Budget) -> Any:
     if depth > MAX_DEPTH + 2:
         raise DecodeError("nested too deeply")
     budget.spend()
@@ -270,10 +270,11 @@ def decode(data: bytes, max_str: int = MAX_STR, max_header: int = MAX_HEADER_BYT
         header = _bounded_json(data[pos:pos + h], "message's header", max_header, max_values)
         pos += h
         blobs = []
+        view = memoryview(data)  # the arrays' bytes are read in place, copied once into each array built
         for size in sizes:
             if size < 0 or pos + size > len(data):
                 raise DecodeError("truncated message")
-            blobs.append(data[pos:pos + size])
+            blobs.append(view[pos:pos + size])
             pos += size
         if not isinstance(header, dict):
             raise DecodeError("header is not an object")
