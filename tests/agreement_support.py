@@ -1,21 +1,23 @@
 """Grade corpus answers with real ``nbgrader autograde`` and with ``ganbias grade``, and compare per function.
 
 Used by ``make agreement`` (the whole corpus, ``scripts/agreement.py``) and by tests/test_agreement.py
-(a sample covering every graded notebook).
+(a sample covering every graded notebook). :func:`grade_corpus` grades the whole corpus in one
+``ganbias grade`` batch (tests/test_corpus.py, and the agreement sample when both run).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder_support import make_course, nbgrader, solution, submit
+from autograder_support import make_course, nbgrader, save, solution, submit
 from corpus_support import Entry, build_notebook
 
 from autograder import sandbox
-from autograder.grading import grade_batch
+from autograder.grading import StudentGrade, grade_batch
 from autograder.items import ASSIGNMENT, item_named, items_of
 
 #: Small steering runs while nbgrader executes whole notebooks: the graded checks do not depend on them.
@@ -63,8 +65,49 @@ def expected_points(entry: Entry) -> dict[str, float]:
     return {i.name: entry.points.get(i.name, i.points) for i in items_of(notebook)}
 
 
-def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreement:
-    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``."""
+def corpus_class(entries: list[Entry]) -> dict[str, dict[str, Entry]]:
+    """Deal the entries out to a class of students, each handing in at most one answer per notebook.
+
+    Returns:
+        Student id -> notebook -> the entry whose answer is in that student's copy of the notebook
+        (the rest of each notebook is the solution's).
+    """
+    by_notebook: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_notebook.setdefault(item_named(entry.function).notebook, []).append(entry)
+    students: dict[str, dict[str, Entry]] = {}
+    for notebook, mine in sorted(by_notebook.items()):
+        for i, entry in enumerate(mine):
+            students.setdefault(f"corpus-student-{i + 1:03d}", {})[notebook] = entry
+    return students
+
+
+def grade_corpus(entries: list[Entry], workdir: Path, jobs: int = 2) -> dict[str, StudentGrade]:
+    """Grade ``entries`` with one ``ganbias grade`` batch, as an instructor grades a class; entry name -> grade.
+
+    The entries are dealt out to students who each hand in several notebooks (:func:`corpus_class`):
+    fewer sandboxed runs than one student per entry, and each notebook is still graded on its own.
+    Each entry's grade holds only the graded functions of its own notebook.
+    """
+    submitted, students = workdir / "submitted", corpus_class(entries)
+    for student, notebooks in students.items():
+        for notebook, entry in notebooks.items():
+            save(build_notebook(entry, solution(notebook)), submitted / student / f"{notebook}.ipynb")
+    summary = grade_batch([submitted], workdir / "out", jobs=jobs, progress=False, force=True,
+                          isolation=sandbox.choose_isolation(trusted=True))
+    grades = {g.student: g for g in summary.grades}
+    return {entry.name: dataclasses.replace(grades[student], functions=[
+        f for f in grades[student].functions if f.notebook == notebook])
+        for student, notebooks in students.items() for notebook, entry in notebooks.items()}
+
+
+def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
+                  graded: dict[str, StudentGrade] | None = None) -> Agreement:
+    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``.
+
+    ``graded``: the entries' grades from :func:`grade_corpus` where the corpus was graded already (ours
+    is then not graded again).
+    """
     notebooks = sorted({item_named(e.function).notebook for e in entries})
     course = make_course(workdir, notebooks)
     folders = {}
@@ -81,11 +124,14 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreeme
         del os.environ["GANBIAS_EXPERIMENT_SIZE"]
     report.seconds_nbgrader = time.monotonic() - started
     started = time.monotonic()
-    files = [folder / f"{item_named(e.function).notebook}.ipynb" for e, folder in zip(entries, folders.values())]
-    summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
-                          isolation=sandbox.choose_isolation(trusted=True))
+    if graded is None:
+        files = [folder / f"{item_named(e.function).notebook}.ipynb" for e, folder in zip(entries, folders.values())]
+        summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
+                              isolation=sandbox.choose_isolation(trusted=True))
+        ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
+    else:
+        ours = {student_id(e): {f.name: f.points for f in graded[e.name].functions} for e in entries}
     report.seconds_ours = time.monotonic() - started
-    ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed), tiny frozen models."""
+"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed), tiny frozen models, and
+the whole corpus graded once per session (tests/test_corpus.py, tests/test_agreement.py)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,15 @@ def tiny_models():
 @pytest.fixture
 def tiny_celeba(tmp_path: Path) -> Path:
     return make_tiny_celeba(tmp_path / "celeba")
+
+
+@pytest.fixture(scope="session")
+def corpus_grades(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every answer of tests/corpus/ graded by one ``ganbias grade`` batch: entry name -> its notebook's grade."""
+    from agreement_support import grade_corpus
+    from corpus_support import load_corpus
+
+    return grade_corpus(load_corpus(), tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture(autouse=True)

@@ -193,76 +193,116 @@ def test_release_is_what_nbgrader_generates(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- execution (slow)
 
+#: Steering at this size (8 faces, 2 steps each way) where the notebook's checks do not depend on the size.
+SMALL = "8,2"
+#: The one solution notebook run at the course's full size (256 faces, 30 steps each way), where the size is
+#: the point: notebook 6 steers twice at that size (plainly, then holding an attribute) with the same
+#: ``steer`` that notebooks 2 and 3 call, and its conclusions (the held attribute's weaker slope, its new
+#: rank) are statistics of those runs. Notebooks 2 and 3 run small: their checks hold at any size.
+FULL_SIZE = "06_mitigation.ipynb"
+STEERING = {"02_steering.ipynb", "03_covariance.ipynb", FULL_SIZE}
+RELEASE_JOB, CELEBA_JOB = "release", "01_models.ipynb with a CelebA folder"
 
-def validate_solution(path: Path) -> tuple[dict, nbformat.NotebookNode]:
-    """Run nbgrader's own validation (what ``nbgrader validate`` does) and keep the executed notebook.
 
-    One execution serves two checks: the validation verdict, and the outputs (errors, figures).
-    The cell timeout comes from the repository's nbgrader_config.py.
+def _selected(request: pytest.FixtureRequest) -> set[str]:
+    """The notebook jobs this session's selected tests of this module need."""
+    wanted = set()
+    for item in request.session.items:
+        if item.path != request.path:
+            continue
+        if item.originalname == "test_solution_notebook_runs_headless_validates_and_draws":
+            wanted.add(item.callspec.params["name"])
+        elif item.originalname == "test_nbgrader_validate_fails_on_every_untouched_release_notebook":
+            wanted.add(RELEASE_JOB)
+        elif item.originalname == "test_notebook_1_trains_a_classifier_when_given_a_celeba_folder":
+            wanted.add(CELEBA_JOB)
+    return wanted
+
+
+@pytest.fixture(scope="module")
+def notebook_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run every notebook the selected tests need, two at a time, the longest first: job name -> (result, folder).
+
+    Each solution notebook runs in a copy, in its own folder, through nbgrader's own validator (one
+    execution serves the validation verdict and the outputs); the untouched release goes through one
+    ``nbgrader validate`` over all six notebooks. Nothing is written into ``solutions/`` or ``notebooks/``.
     """
-    from nbgrader.validator import Validator
-    from traitlets.config.loader import PyFileConfigLoader
+    from conftest import make_tiny_celeba
+    from notebook_support import Job, run_jobs, validate_job
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    wanted = _selected(request)
+    root = tmp_path_factory.mktemp("notebook-runs")
+    jobs, folders = [], {}
+    for name in [FULL_SIZE, RELEASE_JOB, *NOTEBOOKS, CELEBA_JOB]:
+        if name not in wanted or name in folders:
+            continue
+        folders[name] = out = root / f"job{len(folders)}"
+        if name == RELEASE_JOB:
+            course = course_copy(out, RELEASE)  # with nbgrader_config.py, so its cell timeout applies
+            # Only the verdict matters here, not the steering: small runs.
+            jobs.append(Job(name, [sys.executable, "-m", "nbgrader", "validate",
+                                   *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS)],
+                            cwd=course, env={"GANBIAS_EXPERIMENT_SIZE": SMALL}, unset=("CELEBA_DIR",)))
+            continue
+        notebook = "01_models.ipynb" if name == CELEBA_JOB else name
+        out.mkdir()
+        shutil.copy(SOLUTIONS / notebook, out / notebook)
+        env = {"MPLBACKEND": INLINE_BACKEND, "GANBIAS_CACHE": str(root / "cache")}  # figures inline, as in Jupyter
+        unset: tuple[str, ...] = ("CELEBA_DIR",)  # notebook 1's optional training must not start unasked
+        if name == CELEBA_JOB:
+            env["CELEBA_DIR"] = str(make_tiny_celeba(root / "celeba"))
+            unset = ()
+        if name in STEERING:
+            if name == FULL_SIZE:
+                unset += ("GANBIAS_EXPERIMENT_SIZE",)
+            else:
+                env["GANBIAS_EXPERIMENT_SIZE"] = SMALL
+        jobs.append(validate_job(name, out / notebook, out, env=env, unset=unset))
+    return {name: (finished, folders[name]) for name, finished in run_jobs(jobs).items()}
 
-    class CapturingValidator(Validator):
-        executed: nbformat.NotebookNode | None = None
 
-        def _preprocess(self, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-            nb = super()._preprocess(nb)
-            CapturingValidator.executed = nb
-            return nb
+def executed_solution(notebook_runs: dict, name: str) -> tuple[dict, nbformat.NotebookNode]:
+    """The validation verdict and the executed notebook of one solution job (failing with its output if it broke)."""
+    from notebook_support import validated
 
-    validator = CapturingValidator(config=config)
-    results = validator.validate(str(path))
-    assert CapturingValidator.executed is not None
-    return results, CapturingValidator.executed
+    finished, folder = notebook_runs[name]
+    assert finished.returncode == 0, f"{name}: nbgrader's validator could not run it:\n{finished.output[-3000:]}"
+    return validated(folder)
+
+
+def errors_in(nb: nbformat.NotebookNode) -> list[str]:
+    """``ename: evalue`` of every error output."""
+    return [f"{o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == "error"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_solution_notebook_runs_headless_validates_and_draws(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CELEBA_DIR", raising=False)  # notebook 1's optional training must not start here
-    monkeypatch.setenv("MPLBACKEND", INLINE_BACKEND)  # figures as inline images, as in Jupyter
-    copy = tmp_path / name
-    shutil.copy(SOLUTIONS / name, copy)
-    results, nb = validate_solution(copy)
-    errors = [f"{o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+def test_solution_notebook_runs_headless_validates_and_draws(name: str, notebook_runs: dict) -> None:
+    results, nb = executed_solution(notebook_runs, name)
+    errors = errors_in(nb)
     assert not errors, f"{name} raised: {errors}"
     assert results == {}, f"nbgrader validate should pass on the solution {name}: {results}"
     assert image_outputs(nb) >= 1, f"{name} produced no figure"
+    if name in STEERING:
+        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        small = "GANBIAS_EXPERIMENT_SIZE is set" in text
+        assert small == (name != FULL_SIZE), f"{name} should steer at the {'full' if small else 'small'} size"
 
 
 @pytest.mark.slow
-def test_nbgrader_validate_fails_on_every_untouched_release_notebook(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CELEBA_DIR", raising=False)
-    # Only the verdict matters here, not the steering: small runs (the solutions' test runs the full size).
-    monkeypatch.setenv("GANBIAS_EXPERIMENT_SIZE", "8,2")
-    release = course_copy(tmp_path, RELEASE)  # with nbgrader_config.py, so its cell timeout applies
-    result = nbgrader("validate", *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS), cwd=release)
-    out = result.stdout + result.stderr
+def test_nbgrader_validate_fails_on_every_untouched_release_notebook(notebook_runs: dict) -> None:
+    finished, _ = notebook_runs[RELEASE_JOB]
+    out = finished.output
     assert out.count("VALIDATION FAILED") == len(NOTEBOOKS), f"all must fail:\n{out[-3000:]}"
     assert "Success!" not in out
     assert "NotImplementedError" in out
 
 
 @pytest.mark.slow
-def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from conftest import make_tiny_celeba
-
-    from ganbias_helpers.course import run_notebook
-
-    monkeypatch.setenv("CELEBA_DIR", str(make_tiny_celeba(tmp_path / "celeba")))
-    copy = tmp_path / "01_models.ipynb"
-    shutil.copy(SOLUTIONS / "01_models.ipynb", copy)
-    nb, _ = run_notebook(copy, workdir=tmp_path)
+def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(notebook_runs: dict) -> None:
+    _, nb = executed_solution(notebook_runs, CELEBA_JOB)
+    assert not errors_in(nb), f"01_models.ipynb raised with a CelebA folder: {errors_in(nb)}"
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "Now using your own classifier" in text
-    assert (tmp_path / "my_classifier" / "pretrained_classifier.pth").exists()
+    assert (notebook_runs[CELEBA_JOB][1] / "my_classifier" / "pretrained_classifier.pth").exists()
