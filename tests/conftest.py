@@ -51,6 +51,17 @@ def make_tiny_celeba(
     return root
 
 
+#: Test files left out of ``make test-fast`` as a whole, though their tests carry no ``slow`` mark of their own.
+SLOW_FILES = {"test_hostile.py": "each hostile submission is graded in a sandbox of its own"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of :data:`SLOW_FILES` ``slow``."""
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def tiny_models():
     """A seeded, frozen, eval-mode generator and 40-attribute classifier of the course's shapes, 8 channels wide."""
