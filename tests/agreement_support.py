@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,29 +104,40 @@ def grade_corpus(entries: list[Entry], workdir: Path, jobs: int = 2) -> dict[str
 
 def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
                   graded: dict[str, StudentGrade] | None = None) -> Agreement:
-    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``.
+    """Grade ``entries`` both ways: nbgrader in ``jobs`` fresh nbgrader courses under ``workdir``, and ours.
 
-    ``graded``: the entries' grades from :func:`grade_corpus` where the corpus was graded already (ours
-    is then not graded again).
+    ``nbgrader autograde`` runs one notebook at a time, so the entries are dealt out to ``jobs`` courses
+    graded side by side (each its own gradebook). ``graded``: the entries' grades from :func:`grade_corpus`
+    where the corpus was graded already (ours is then not graded again).
     """
-    notebooks = sorted({item_named(e.function).notebook for e in entries})
-    course = make_course(workdir, notebooks)
-    folders = {}
-    for entry in entries:
-        notebook = item_named(entry.function).notebook
-        folders[student_id(entry)] = submit(course, student_id(entry),
-                                            {notebook: build_notebook(entry, solution(notebook))})
+    parts = [part for part in (entries[i::max(1, jobs)] for i in range(max(1, jobs))) if part]
+    folders: dict[str, Path] = {}
+
+    def autograde(index: int, part: list[Entry]) -> Path:
+        course = make_course(workdir / f"part{index + 1}", sorted({item_named(e.function).notebook for e in part}))
+        for entry in part:
+            notebook = item_named(entry.function).notebook
+            folders[student_id(entry)] = submit(course, student_id(entry),
+                                                {notebook: build_notebook(entry, solution(notebook))})
+        nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", timeout=7200)
+        return course
+
     report = Agreement()
     started = time.monotonic()
+    previous = os.environ.get("GANBIAS_EXPERIMENT_SIZE")
     os.environ["GANBIAS_EXPERIMENT_SIZE"] = FAST_EXPERIMENTS
     try:
-        nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", timeout=7200)
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            courses = list(pool.map(autograde, range(len(parts)), parts))
     finally:
-        del os.environ["GANBIAS_EXPERIMENT_SIZE"]
+        if previous is None:
+            del os.environ["GANBIAS_EXPERIMENT_SIZE"]
+        else:
+            os.environ["GANBIAS_EXPERIMENT_SIZE"] = previous
     report.seconds_nbgrader = time.monotonic() - started
     started = time.monotonic()
     if graded is None:
-        files = [folder / f"{item_named(e.function).notebook}.ipynb" for e, folder in zip(entries, folders.values())]
+        files = [folders[student_id(e)] / f"{item_named(e.function).notebook}.ipynb" for e in entries]
         summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
                               isolation=sandbox.choose_isolation(trusted=True))
         ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
@@ -134,11 +146,12 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
     report.seconds_ours = time.monotonic() - started
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for entry in entries:
-            sid = student_id(entry)
-            notebook = item_named(entry.function).notebook
-            for fn, fair in expected_points(entry).items():
-                theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
-                report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
+    for course, part in zip(courses, parts):
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for entry in part:
+                sid = student_id(entry)
+                notebook = item_named(entry.function).notebook
+                for fn, fair in expected_points(entry).items():
+                    theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
+                    report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
     return report
