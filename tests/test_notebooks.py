@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -258,7 +259,13 @@ def notebook_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
             else:
                 env["GANBIAS_EXPERIMENT_SIZE"] = SMALL
         jobs.append(validate_job(name, out / notebook, out, env=env, unset=unset))
-    return {name: (finished, folders[name]) for name, finished in run_jobs(jobs).items()}
+    started = time.monotonic()
+    finished = run_jobs(jobs)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # each notebook's time, so growth is seen (pytest's durations show only the total)
+        reporter.write_line(f"\nnotebooks run two at a time in {time.monotonic() - started:.0f} s: " + ", ".join(
+            f"{name} {f.seconds:.0f} s" for name, f in finished.items()))
+    return {name: (f, folders[name]) for name, f in finished.items()}
 
 
 def executed_solution(notebook_runs: dict, name: str) -> tuple[dict, nbformat.NotebookNode]:
