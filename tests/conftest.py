@@ -4,6 +4,7 @@ the whole corpus graded once per session (tests/test_corpus.py, tests/test_agree
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,20 @@ def corpus_grades(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from corpus_support import load_corpus
 
     return grade_corpus(load_corpus(), tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notebook_jobs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple | None]:
+    """The notebook runs tests/test_notebooks.py's selected tests need, started when the session starts.
+
+    They run in the background, one at a time, beside the other tests (which mostly keep one of two
+    cores busy); tests/test_notebooks.py waits for them. Killed at the session's end if still running.
+    """
+    module = next((item.module for item in request.session.items if item.path.name == "test_notebooks.py"), None)
+    started = module.start_notebook_runs(request.session, tmp_path_factory.mktemp("notebook-runs")) if module else None
+    yield started
+    if started is not None:
+        started[0].cancel()
 
 
 @pytest.fixture(autouse=True)

@@ -205,11 +205,23 @@ STEERING = {"02_steering.ipynb", "03_covariance.ipynb", FULL_SIZE}
 RELEASE_JOB, CELEBA_JOB = "release", "01_models.ipynb with a CelebA folder"
 
 
-def _selected(request: pytest.FixtureRequest) -> set[str]:
-    """The notebook jobs this session's selected tests of this module need."""
+def start_notebook_runs(session: pytest.Session, root: Path) -> tuple[object, dict[str, Path]] | None:
+    """Start, in the background, the notebook runs this session's selected tests of this module need.
+
+    Called by ``notebook_jobs`` in conftest.py when the session starts. Each solution notebook runs in a
+    copy, in its own folder, through nbgrader's own validator (one execution serves the validation verdict
+    and the outputs); the untouched release goes through one ``nbgrader validate`` over all six notebooks.
+    Nothing is written into ``solutions/`` or ``notebooks/``.
+
+    Returns:
+        ``(runner, job name -> its folder)``, or None when no such test is selected.
+    """
+    from conftest import make_tiny_celeba
+    from notebook_support import Job, JobRunner, job_env, validate_job
+
     wanted = set()
-    for item in request.session.items:
-        if item.path != request.path:
+    for item in session.items:
+        if getattr(item, "module", None) is not sys.modules[__name__]:
             continue
         if item.originalname == "test_solution_notebook_runs_headless_validates_and_draws":
             wanted.add(item.callspec.params["name"])
@@ -217,24 +229,10 @@ def _selected(request: pytest.FixtureRequest) -> set[str]:
             wanted.add(RELEASE_JOB)
         elif item.originalname == "test_notebook_1_trains_a_classifier_when_given_a_celeba_folder":
             wanted.add(CELEBA_JOB)
-    return wanted
-
-
-@pytest.fixture(scope="module")
-def notebook_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run every notebook the selected tests need, two at a time, the longest first: job name -> (result, folder).
-
-    Each solution notebook runs in a copy, in its own folder, through nbgrader's own validator (one
-    execution serves the validation verdict and the outputs); the untouched release goes through one
-    ``nbgrader validate`` over all six notebooks. Nothing is written into ``solutions/`` or ``notebooks/``.
-    """
-    from conftest import make_tiny_celeba
-    from notebook_support import Job, run_jobs, validate_job
-
-    wanted = _selected(request)
-    root = tmp_path_factory.mktemp("notebook-runs")
+    if not wanted:
+        return None
     jobs, folders = [], {}
-    for name in [FULL_SIZE, RELEASE_JOB, *NOTEBOOKS, CELEBA_JOB]:
+    for name in [FULL_SIZE, RELEASE_JOB, *NOTEBOOKS, CELEBA_JOB]:  # the longest first
         if name not in wanted or name in folders:
             continue
         folders[name] = out = root / f"job{len(folders)}"
@@ -243,7 +241,8 @@ def notebook_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
             # Only the verdict matters here, not the steering: small runs.
             jobs.append(Job(name, [sys.executable, "-m", "nbgrader", "validate",
                                    *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS)],
-                            cwd=course, env={"GANBIAS_EXPERIMENT_SIZE": SMALL}, unset=("CELEBA_DIR",)))
+                            cwd=course, env=job_env({"GANBIAS_EXPERIMENT_SIZE": SMALL}, unset=("CELEBA_DIR",)),
+                            log=out / "job.log"))
             continue
         notebook = "01_models.ipynb" if name == CELEBA_JOB else name
         out.mkdir()
@@ -258,14 +257,25 @@ def notebook_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
                 unset += ("GANBIAS_EXPERIMENT_SIZE",)
             else:
                 env["GANBIAS_EXPERIMENT_SIZE"] = SMALL
-        jobs.append(validate_job(name, out / notebook, out, env=env, unset=unset))
+        jobs.append(validate_job(name, out / notebook, out, job_env(env, unset)))
+    return JobRunner(jobs, workers=1), folders
+
+
+@pytest.fixture(scope="module")
+def notebook_runs(request: pytest.FixtureRequest, notebook_jobs: tuple | None) -> dict:
+    """What each notebook run left (started when the session started): job name -> (result, folder)."""
+    assert notebook_jobs is not None, "conftest.py's notebook_jobs should have started this module's notebook runs"
+    from notebook_support import Finished
+
+    runner, folders = notebook_jobs
     started = time.monotonic()
-    finished = run_jobs(jobs)
+    finished = runner.wait(workers=2)  # what is left runs two at a time: nothing else runs now
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:  # each notebook's time, so growth is seen (pytest's durations show only the total)
-        reporter.write_line(f"\nnotebooks run two at a time in {time.monotonic() - started:.0f} s: " + ", ".join(
+    if reporter is not None:  # each notebook's time, so growth is seen (pytest's durations show only the wait)
+        reporter.write_line(f"\nnotebook runs (waited {time.monotonic() - started:.0f} s for the rest): " + ", ".join(
             f"{name} {f.seconds:.0f} s" for name, f in finished.items()))
-    return {name: (f, folders[name]) for name, f in finished.items()}
+    lost = Finished(-1, "the job runner stopped before this job finished", 0.0)
+    return {name: (finished.get(name, lost), folder) for name, folder in folders.items()}
 
 
 def executed_solution(notebook_runs: dict, name: str) -> tuple[dict, nbformat.NotebookNode]:
