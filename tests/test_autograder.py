@@ -207,6 +207,7 @@ def _run(world: World, src: str, calls: list[Call], limits: Limits = LIMITS) -> 
     return sandbox.run(world, {COV: [("cell 1", src)]}, calls, limits, time.monotonic() + 300)
 
 
+@pytest.mark.slow  # waits out the sandbox's time limits, like tests/test_hostile.py
 def test_sandbox_survives_hang_exit_crash_memory_bomb_and_chatter(world: World) -> None:
     src = """
 import os, sys
@@ -244,6 +245,7 @@ def spawn(x):
     assert report.runs == 3  # a fresh run after the hang and after os._exit
 
 
+@pytest.mark.slow  # waits out the sandbox's time limits, like tests/test_hostile.py
 def test_a_cell_that_hangs_or_exits_while_defining_is_skipped_and_named(world: World) -> None:
     programs = {COV: [("cell 1", "import os\nos._exit(0)\n"), ("cell 2", "while True:\n    pass\n"),
                       ("cell 3", "def remove_from_list(a, b):\n    return a[a != b]\n")]}
