@@ -271,9 +271,11 @@ def notebook_runs(request: pytest.FixtureRequest, notebook_jobs: tuple | None) -
     started = time.monotonic()
     finished = runner.wait(workers=2)  # what is left runs two at a time: nothing else runs now
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:  # each notebook's time, so growth is seen (pytest's durations show only the wait)
-        reporter.write_line(f"\nnotebook runs (waited {time.monotonic() - started:.0f} s for the rest): " + ", ".join(
-            f"{name} {f.seconds:.0f} s" for name, f in finished.items()))
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # each run's time, so growth is seen (durations: the wait)
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nnotebook runs (waited {time.monotonic() - started:.0f} s for the rest): "
+                                + ", ".join(f"{name} {f.seconds:.0f} s" for name, f in finished.items()))
     lost = Finished(-1, "the job runner stopped before this job finished", 0.0)
     return {name: (finished.get(name, lost), folder) for name, folder in folders.items()}
 
