@@ -7,7 +7,8 @@ PyTorch uses one thread. What is checked does not change, only when it runs.
 
 As a script, ``python tests/notebook_support.py NOTEBOOK OUT_DIR`` runs nbgrader's own validation on
 NOTEBOOK (what ``nbgrader validate`` does, with the repository's nbgrader_config.py) and writes the
-executed notebook to ``OUT_DIR/executed.ipynb`` and the validation verdict to ``OUT_DIR/validation.json``.
+executed notebook to ``OUT_DIR/executed.ipynb`` and the validation verdict to ``OUT_DIR/validation.json``;
+with ``--run`` first, the course's own ``ganbias_helpers.course.run_notebook`` runs it instead.
 """
 
 from __future__ import annotations
@@ -139,10 +140,13 @@ def run_jobs(jobs: list[Job], workers: int = 2) -> dict[str, Finished]:
     return JobRunner(jobs, workers).wait(workers)
 
 
-def validate_job(name: str, notebook: Path, out: Path, env: dict[str, str]) -> Job:
-    """A job validating ``notebook`` with nbgrader's validator and keeping the executed copy in ``out``."""
-    return Job(name, [sys.executable, str(Path(__file__).resolve()), str(notebook), str(out)], cwd=out, env=env,
-               log=out / "job.log")
+def validate_job(name: str, notebook: Path, out: Path, env: dict[str, str], run: bool = False) -> Job:
+    """A job validating ``notebook`` with nbgrader's validator and keeping the executed copy in ``out``.
+
+    ``run``: run it with the course's ``run_notebook`` instead (it fails at the first error; no verdict).
+    """
+    return Job(name, [sys.executable, str(Path(__file__).resolve()), *(["--run"] if run else []), str(notebook),
+                      str(out)], cwd=out, env=env, log=out / "job.log")
 
 
 def validated(out: Path) -> tuple[dict, nbformat.NotebookNode]:
@@ -178,12 +182,24 @@ def validate_solution(path: Path) -> tuple[dict, nbformat.NotebookNode]:
 
 
 def main(argv: list[str]) -> int:
-    """Validate one notebook and write what :func:`validated` reads (see the module docstring)."""
+    """Validate one notebook and write what :func:`validated` reads (see the module docstring).
+
+    With ``--run`` first, the notebook is run by the course's own ``run_notebook`` instead (in OUT_DIR,
+    stopping at the first error) and only ``executed.ipynb`` is written.
+    """
+    run = argv[:1] == ["--run"]
+    argv = argv[1:] if run else argv
     if len(argv) != 2:
-        print("usage: python tests/notebook_support.py NOTEBOOK OUT_DIR", file=sys.stderr)
+        print("usage: python tests/notebook_support.py [--run] NOTEBOOK OUT_DIR", file=sys.stderr)
         return 2
     notebook, out = Path(argv[0]), Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
+    if run:
+        from ganbias_helpers.course import run_notebook
+
+        executed, _ = run_notebook(notebook, workdir=out)
+        nbformat.write(executed, out / "executed.ipynb")
+        return 0
     results, executed = validate_solution(notebook)
     nbformat.write(executed, out / "executed.ipynb")
     (out / "validation.json").write_text(json.dumps(results, indent=1, default=str))

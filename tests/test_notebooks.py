@@ -257,7 +257,8 @@ def start_notebook_runs(session: pytest.Session, root: Path) -> tuple[object, di
                 unset += ("GANBIAS_EXPERIMENT_SIZE",)
             else:
                 env["GANBIAS_EXPERIMENT_SIZE"] = SMALL
-        jobs.append(validate_job(name, out / notebook, out, job_env(env, unset)))
+        # Notebook 1 with CelebA runs through the course's own run_notebook (what benchmarks/course_timing.py uses).
+        jobs.append(validate_job(name, out / notebook, out, job_env(env, unset), run=name == CELEBA_JOB))
     return JobRunner(jobs, workers=1), folders
 
 
@@ -320,8 +321,9 @@ def test_nbgrader_validate_fails_on_every_untouched_release_notebook(notebook_ru
 
 @pytest.mark.slow
 def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(notebook_runs: dict) -> None:
-    _, nb = executed_solution(notebook_runs, CELEBA_JOB)
-    assert not errors_in(nb), f"01_models.ipynb raised with a CelebA folder: {errors_in(nb)}"
+    finished, folder = notebook_runs[CELEBA_JOB]
+    assert finished.returncode == 0, f"01_models.ipynb failed with a CelebA folder:\n{finished.output[-3000:]}"
+    nb = nbformat.read(folder / "executed.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "Now using your own classifier" in text
     assert (notebook_runs[CELEBA_JOB][1] / "my_classifier" / "pretrained_classifier.pth").exists()
