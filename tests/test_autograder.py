@@ -424,6 +424,7 @@ def test_batch_writes_as_it_goes_resumes_and_survives_bad_files(tmp_path: Path) 
     assert json.loads((out / "results" / "good.json").read_text())["total"] == good.total
 
 
+@pytest.mark.slow  # the ganbias command end to end, in a process of its own (the grader's start-up)
 def test_cli_grade_and_pytest_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from ganbias_helpers.cli import main
 
