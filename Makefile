@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CELEBA ?= ../shared/celeba64
 THREADS ?= 1
 
-.PHONY: help install demo test lint notebooks agreement benchmark check-bundle train-classifier train-generator evaluate clean
+.PHONY: help install demo test test-fast lint notebooks agreement benchmark check-bundle train-classifier train-generator evaluate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ demo: $(STAMP)  ## the main job: steer the shipped generator toward "Male" and r
 
 test: $(STAMP)  ## the whole test suite (CPU only, no CelebA needed)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## the edit-test loop: the package, the grader's judging, the notebooks' structure (no slow tests)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)  ## ruff over the package, the grader, tests, benchmarks and scripts
 	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks scripts

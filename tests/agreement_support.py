@@ -1,21 +1,24 @@
 """Grade corpus answers with real ``nbgrader autograde`` and with ``ganbias grade``, and compare per function.
 
 Used by ``make agreement`` (the whole corpus, ``scripts/agreement.py``) and by tests/test_agreement.py
-(a sample covering every graded notebook).
+(a sample covering every graded notebook). :func:`grade_corpus` grades the whole corpus in one
+``ganbias grade`` batch (tests/test_corpus.py, and the agreement sample when both run).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder_support import make_course, nbgrader, solution, submit
+from autograder_support import make_course, nbgrader, save, solution, submit
 from corpus_support import Entry, build_notebook
 
 from autograder import sandbox
-from autograder.grading import grade_batch
+from autograder.grading import StudentGrade, grade_batch
 from autograder.items import ASSIGNMENT, item_named, items_of
 
 #: Small steering runs while nbgrader executes whole notebooks: the graded checks do not depend on them.
@@ -65,16 +68,56 @@ def expected_points(entry: Entry) -> dict[str, float]:
     return {i.name: entry.points.get(i.name, i.points) for i in items_of(notebook)}
 
 
-def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreement:
-    """Grade ``entries`` both ways in a fresh nbgrader course under ``workdir``, under a course secret.
+def corpus_class(entries: list[Entry]) -> dict[str, dict[str, Entry]]:
+    """Deal the entries out to a class of students, each handing in at most one answer per notebook.
 
-    The course's own secret when there is one, else a fresh random one for this run (both graders,
-    nbgrader's kernels and ``ganbias grade``, read it from the environment), so that the hidden
-    cases are not the public defaults, as in a real course.
+    Returns:
+        Student id -> notebook -> the entry whose answer is in that student's copy of the notebook
+        (the rest of each notebook is the solution's).
+    """
+    by_notebook: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_notebook.setdefault(item_named(entry.function).notebook, []).append(entry)
+    students: dict[str, dict[str, Entry]] = {}
+    for notebook, mine in sorted(by_notebook.items()):
+        for i, entry in enumerate(mine):
+            students.setdefault(f"corpus-student-{i + 1:03d}", {})[notebook] = entry
+    return students
+
+
+def grade_corpus(entries: list[Entry], workdir: Path, jobs: int = 2) -> dict[str, StudentGrade]:
+    """Grade ``entries`` with one ``ganbias grade`` batch, as an instructor grades a class; entry name -> grade.
+
+    The entries are dealt out to students who each hand in several notebooks (:func:`corpus_class`):
+    fewer sandboxed runs than one student per entry, and each notebook is still graded on its own.
+    Each entry's grade holds only the graded functions of its own notebook.
+    """
+    submitted, students = workdir / "submitted", corpus_class(entries)
+    for student, notebooks in students.items():
+        for notebook, entry in notebooks.items():
+            save(build_notebook(entry, solution(notebook)), submitted / student / f"{notebook}.ipynb")
+    summary = grade_batch([submitted], workdir / "out", jobs=jobs, progress=False, force=True,
+                          isolation=sandbox.choose_isolation(trusted=True))
+    grades = {g.student: g for g in summary.grades}
+    return {entry.name: dataclasses.replace(grades[student], functions=[
+        f for f in grades[student].functions if f.notebook == notebook])
+        for student, notebooks in students.items() for notebook, entry in notebooks.items()}
+
+
+def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
+                  graded: dict[str, StudentGrade] | None = None) -> Agreement:
+    """Grade ``entries`` both ways: nbgrader in ``jobs`` fresh nbgrader courses under ``workdir``, and ours.
+
+    ``nbgrader autograde`` runs one notebook at a time, so the entries are dealt out to ``jobs`` courses
+    graded side by side (each its own gradebook). ``graded``: the entries' grades from :func:`grade_corpus`
+    where the corpus was graded already (ours is then not graded again, and nbgrader runs under the same
+    hidden cases it was graded with). Otherwise both run under a course secret: the course's own when there
+    is one, else a fresh random one for this run (nbgrader's kernels and ``ganbias grade`` read it from the
+    environment), so that the hidden cases are not the public defaults, as in a real course.
     """
     from autograder.items.secret import SECRET_ENV, describe, read_secret
 
-    if read_secret() is None:
+    if graded is None and read_secret() is None:
         import secrets
 
         os.environ[SECRET_ENV] = secrets.token_hex(16)
@@ -82,34 +125,48 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2) -> Agreeme
             return run_agreement(entries, workdir, jobs)
         finally:
             del os.environ[SECRET_ENV]
-    notebooks = sorted({item_named(e.function).notebook for e in entries})
-    course = make_course(workdir, notebooks)
-    folders = {}
-    for entry in entries:
-        notebook = item_named(entry.function).notebook
-        folders[student_id(entry)] = submit(course, student_id(entry),
-                                            {notebook: build_notebook(entry, solution(notebook))})
+    parts = [part for part in (entries[i::max(1, jobs)] for i in range(max(1, jobs))) if part]
+    folders: dict[str, Path] = {}
+
+    def autograde(index: int, part: list[Entry]) -> Path:
+        course = make_course(workdir / f"part{index + 1}", sorted({item_named(e.function).notebook for e in part}))
+        for entry in part:
+            notebook = item_named(entry.function).notebook
+            folders[student_id(entry)] = submit(course, student_id(entry),
+                                                {notebook: build_notebook(entry, solution(notebook))})
+        nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", timeout=7200)
+        return course
+
     report = Agreement(hidden=describe(read_secret()))
     started = time.monotonic()
+    previous = os.environ.get("GANBIAS_EXPERIMENT_SIZE")
     os.environ["GANBIAS_EXPERIMENT_SIZE"] = FAST_EXPERIMENTS
     try:
-        nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", timeout=7200)
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            courses = list(pool.map(autograde, range(len(parts)), parts))
     finally:
-        del os.environ["GANBIAS_EXPERIMENT_SIZE"]
+        if previous is None:
+            del os.environ["GANBIAS_EXPERIMENT_SIZE"]
+        else:
+            os.environ["GANBIAS_EXPERIMENT_SIZE"] = previous
     report.seconds_nbgrader = time.monotonic() - started
     started = time.monotonic()
-    files = [folder / f"{item_named(e.function).notebook}.ipynb" for e, folder in zip(entries, folders.values())]
-    summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
-                          isolation=sandbox.choose_isolation(trusted=True))
+    if graded is None:
+        files = [folders[student_id(e)] / f"{item_named(e.function).notebook}.ipynb" for e in entries]
+        summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
+                              isolation=sandbox.choose_isolation(trusted=True))
+        ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
+    else:
+        ours = {student_id(e): {f.name: f.points for f in graded[e.name].functions} for e in entries}
     report.seconds_ours = time.monotonic() - started
-    ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for entry in entries:
-            sid = student_id(entry)
-            notebook = item_named(entry.function).notebook
-            for fn, fair in expected_points(entry).items():
-                theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
-                report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
+    for course, part in zip(courses, parts):
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for entry in part:
+                sid = student_id(entry)
+                notebook = item_named(entry.function).notebook
+                for fn, fair in expected_points(entry).items():
+                    theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
+                    report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
     return report

@@ -1,8 +1,10 @@
-"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed), tiny frozen models."""
+"""Shared fixtures: a tiny CelebA-format folder made on the fly (no real CelebA needed), tiny frozen models, and
+the whole corpus graded once per session (tests/test_corpus.py, tests/test_agreement.py)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +52,17 @@ def make_tiny_celeba(
     return root
 
 
+#: Test files left out of ``make test-fast`` as a whole, though their tests carry no ``slow`` mark of their own.
+SLOW_FILES = {"test_hostile.py": "each hostile submission is graded in a sandbox of its own"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of :data:`SLOW_FILES` ``slow``."""
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def tiny_models():
     """A seeded, frozen, eval-mode generator and 40-attribute classifier of the course's shapes, 8 channels wide."""
@@ -65,6 +78,29 @@ def tiny_models():
 @pytest.fixture
 def tiny_celeba(tmp_path: Path) -> Path:
     return make_tiny_celeba(tmp_path / "celeba")
+
+
+@pytest.fixture(scope="session")
+def corpus_grades(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every answer of tests/corpus/ graded by one ``ganbias grade`` batch: entry name -> its notebook's grade."""
+    from agreement_support import grade_corpus
+    from corpus_support import load_corpus
+
+    return grade_corpus(load_corpus(), tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notebook_jobs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple | None]:
+    """The notebook runs tests/test_notebooks.py's selected tests need, started when the session starts.
+
+    They run in the background, one at a time, beside the other tests (which mostly keep one of two
+    cores busy); tests/test_notebooks.py waits for them. Killed at the session's end if still running.
+    """
+    module = next((item.module for item in request.session.items if item.path.name == "test_notebooks.py"), None)
+    started = module.start_notebook_runs(request.session, tmp_path_factory.mktemp("notebook-runs")) if module else None
+    yield started
+    if started is not None:
+        started[0].cancel()
 
 
 @pytest.fixture(autouse=True)

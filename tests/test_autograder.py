@@ -263,6 +263,7 @@ def _run(world: World, src: str, calls: list[Call], limits: Limits = LIMITS) -> 
     return sandbox.run(world, {COV: [("cell 1", src)]}, calls, limits, time.monotonic() + 300)
 
 
+@pytest.mark.slow  # waits out the sandbox's time limits, like tests/test_hostile.py
 def test_sandbox_survives_hang_exit_crash_memory_bomb_and_chatter(world: World) -> None:
     src = """
 import os, sys
@@ -300,6 +301,7 @@ def spawn(x):
     assert report.runs == 3  # a fresh run after the hang and after os._exit
 
 
+@pytest.mark.slow  # waits out the sandbox's time limits, like tests/test_hostile.py
 def test_a_cell_that_hangs_or_exits_while_defining_is_skipped_and_named(world: World) -> None:
     programs = {COV: [("cell 1", "import os\nos._exit(0)\n"), ("cell 2", "while True:\n    pass\n"),
                       ("cell 3", "def remove_from_list(a, b):\n    return a[a != b]\n")]}
@@ -521,6 +523,7 @@ def test_batch_writes_as_it_goes_resumes_and_survives_bad_files(tmp_path: Path) 
     assert json.loads((out / "results" / "good.json").read_text())["total"] == good.total
 
 
+@pytest.mark.slow  # the ganbias command end to end, in a process of its own (the grader's start-up)
 def test_cli_grade_and_pytest_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from ganbias_helpers.cli import main
 

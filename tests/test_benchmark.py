@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "steering_benchmark.py"
@@ -43,6 +44,7 @@ def test_agreement_passes_on_the_same_result_and_fails_on_a_changed_one():
     assert 0.05 < changed["max_covariance_change"] < 0.15
 
 
+@pytest.mark.slow
 def test_the_benchmark_prints_the_ratio_and_the_bfloat16_check():
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "--images", "4", "--steps", "2", "--memory-steps", "--check-bfloat16"],

@@ -254,6 +254,7 @@ def _inside(path: str, folder: Path) -> bool:
     return Path(path).resolve().is_relative_to(folder.resolve())
 
 
+@pytest.mark.slow
 def test_setup_cell_installs_the_course_package_on_colab(colab: dict) -> None:
     before = _run(colab, "--probe")
     assert before["probe"] == {"ganbias_helpers": False, "autograder": False, "torch": True, "fairlearn": True,

@@ -1,7 +1,9 @@
 """Every answer of the corpus (tests/corpus/) graded by ``ganbias grade``: each gets the points a fair grader gives.
 
 Correct answers written differently from the solution get full marks; wrong, unanswered and delegating
-answers get 0, with a message; a wrong helper costs only the helper. The visible check cells catch most
+answers get 0, with a message; a wrong helper costs only the helper. The corpus is graded once per session,
+in one batch, as a class whose students each hand in several notebooks (``corpus_grades`` in conftest.py):
+one notebook's answer costs or earns points in that notebook only. The visible check cells catch most
 wrong answers before the student hands in. Agreement with nbgrader: tests/test_agreement.py.
 """
 
@@ -11,37 +13,22 @@ import contextlib
 import io
 
 import pytest
-from agreement_support import expected_points, student_id
-from autograder_support import save, solution, why_delegating_answers_cannot_be_caught
+from agreement_support import expected_points
+from autograder_support import why_delegating_answers_cannot_be_caught
 from corpus_support import load_corpus
 
-from autograder import sandbox
-from autograder.grading import StudentGrade, feedback_text, grade_batch
-from autograder.items import item_named
+from autograder.grading import StudentGrade, feedback_text
 from ganbias_helpers.checks import check
 
 CORPUS = load_corpus()
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StudentGrade]:
-    from corpus_support import build_notebook
-
-    root = tmp_path_factory.mktemp("corpus")
-    files = []
-    for entry in CORPUS:
-        notebook = item_named(entry.function).notebook
-        files.append(save(build_notebook(entry, solution(notebook)), root / student_id(entry) / f"{notebook}.ipynb"))
-    summary = grade_batch(files, root / "out", jobs=2, progress=False,
-                          isolation=sandbox.choose_isolation(trusted=True))
-    return {g.student: g for g in summary.grades}
-
-
 @pytest.mark.parametrize("entry", CORPUS, ids=[e.name for e in CORPUS])
-def test_corpus_answer_gets_fair_points(graded: dict[str, StudentGrade], entry) -> None:
+@pytest.mark.slow
+def test_corpus_answer_gets_fair_points(corpus_grades: dict[str, StudentGrade], entry) -> None:
     if entry.kind == "delegating" and (why := why_delegating_answers_cannot_be_caught()):
         pytest.skip(why)
-    grade = graded[student_id(entry)]
+    grade = corpus_grades[entry.name]  # the functions of the entry's notebook, graded in one batch with the rest
     got = {f.name: f.points for f in grade.functions}
     assert got == expected_points(entry), f"{entry.note}\n{feedback_text(grade)}"
     for fn in entry.points:

@@ -38,6 +38,8 @@ import pytest
 
 from ganbias_helpers.course import INLINE_BACKEND
 
+pytestmark = pytest.mark.slow  # a JupyterLab server and a browser: left out of make test-fast
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "ganbias" / "01_models.ipynb"
 STEERING = ROOT / "notebooks" / "ganbias" / "02_steering.ipynb"
@@ -93,10 +95,14 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=1))
 
 
-@pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[dict]:
-    """JupyterLab serving a folder with a copy of the student notebook; this environment's Python as the kernel."""
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """JupyterLab serving a folder with a copy of the student notebook; this environment's Python as the kernel.
+
+    One server for the module's tests (each opens its own notebook in its own browser profile).
+    """
     _requirements()
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     root, home = tmp_path / "student", tmp_path / "jupyter"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
@@ -150,8 +156,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[dict]:
             time.sleep(0.5)
         with urllib.request.urlopen(f"{base}/api/kernelspecs?token={token}", timeout=10) as response:
             specs = json.load(response)
-        yield {"base": base, "token": token, "root": root, "log": log_path, "kernelspecs": specs,
-               "profile": tmp_path / "chromium-profile"}
+        yield {"base": base, "token": token, "root": root, "log": log_path, "kernelspecs": specs}
     finally:
         server.terminate()
         try:
@@ -264,10 +269,10 @@ def _run_every_cell(page) -> int:
     pytest.fail("cells still not run after 20 runs")
 
 
-def _open(playwright, jupyterlab: dict, name: str, console: list[str]):
-    """A browser on ``name`` with its kernel ready: ``(browser, page)``."""
+def _open(playwright, jupyterlab: dict, name: str, console: list[str], profile: Path):
+    """A browser (a fresh profile in ``profile``) on ``name`` with its kernel ready: ``(browser, page)``."""
     browser = playwright.chromium.launch_persistent_context(
-        str(jupyterlab["profile"]), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+        str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
         viewport={"width": 1400, "height": 1000},
     )
     page = browser.pages[0] if browser.pages else browser.new_page()
@@ -290,13 +295,13 @@ VIEW_JS = f"""() => {{
 }}"""
 
 
-def test_steer_it_yourself_view_redraws_when_the_slider_moves(jupyterlab: dict) -> None:
+def test_steer_it_yourself_view_redraws_when_the_slider_moves(jupyterlab: dict, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     console: list[str] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser, page = _open(playwright, jupyterlab, VIEW_NOTEBOOK, console)
+        browser, page = _open(playwright, jupyterlab, VIEW_NOTEBOOK, console, tmp_path / "chromium-profile")
         try:
             _run_every_cell(page)
             _wait(page, "the steering view to draw its first picture",
@@ -321,7 +326,7 @@ def test_steer_it_yourself_view_redraws_when_the_slider_moves(jupyterlab: dict) 
     assert not page_errors, f"JupyterLab raised in the browser: {page_errors}"
 
 
-def test_student_notebook_runs_in_jupyterlab_in_a_browser(jupyterlab: dict) -> None:
+def test_student_notebook_runs_in_jupyterlab_in_a_browser(jupyterlab: dict, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     spec = jupyterlab["kernelspecs"]["kernelspecs"]["python3"]["spec"]
@@ -334,7 +339,7 @@ def test_student_notebook_runs_in_jupyterlab_in_a_browser(jupyterlab: dict) -> N
     for old in ARTIFACTS.glob("jupyterlab-01_models*"):
         old.unlink()
     with sync_playwright() as playwright:
-        browser, page = _open(playwright, jupyterlab, NOTEBOOK.name, console)
+        browser, page = _open(playwright, jupyterlab, NOTEBOOK.name, console, tmp_path / "chromium-profile")
         try:
             # nbgrader's JupyterLab extension: the Validate button and the Nbgrader menu.
             validate = page.locator(".jp-NotebookPanel .jp-Toolbar .validate-button")

@@ -160,6 +160,7 @@ def test_roster_must_be_a_canvas_export(tmp_path: Path) -> None:
     assert list(report.matched) == ["103"] and report.unmatched_submissions == ["s103"]  # one row, one score
 
 
+@pytest.mark.slow  # the ganbias command end to end, in a process of its own (the grader's start-up)
 def test_ganbias_grade_with_due_date_and_canvas(tmp_path: Path) -> None:
     """The whole path through `ganbias grade`: a real grade, a late penalty and a Canvas row."""
     submitted = tmp_path / "submitted"

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -222,76 +223,136 @@ def test_release_is_what_nbgrader_generates(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- execution (slow)
 
+#: Steering at this size (8 faces, 2 steps each way) where the notebook's checks do not depend on the size.
+SMALL = "8,2"
+#: The one solution notebook run at the course's full size (256 faces, 30 steps each way), where the size is
+#: the point: notebook 6 steers twice at that size (plainly, then holding an attribute) with the same
+#: ``steer`` that notebooks 2 and 3 call, and its conclusions (the held attribute's weaker slope, its new
+#: rank) are statistics of those runs. Notebooks 2 and 3 run small: their checks hold at any size.
+FULL_SIZE = "06_mitigation.ipynb"
+STEERING = {"02_steering.ipynb", "03_covariance.ipynb", FULL_SIZE}
+RELEASE_JOB, CELEBA_JOB = "release", "01_models.ipynb with a CelebA folder"
 
-def validate_solution(path: Path) -> tuple[dict, nbformat.NotebookNode]:
-    """Run nbgrader's own validation (what ``nbgrader validate`` does) and keep the executed notebook.
 
-    One execution serves two checks: the validation verdict, and the outputs (errors, figures).
-    The cell timeout comes from the repository's nbgrader_config.py.
+def start_notebook_runs(session: pytest.Session, root: Path) -> tuple[object, dict[str, Path]] | None:
+    """Start, in the background, the notebook runs this session's selected tests of this module need.
+
+    Called by ``notebook_jobs`` in conftest.py when the session starts. Each solution notebook runs in a
+    copy, in its own folder, through nbgrader's own validator (one execution serves the validation verdict
+    and the outputs); the untouched release goes through one ``nbgrader validate`` over all six notebooks.
+    Nothing is written into ``solutions/`` or ``notebooks/``.
+
+    Returns:
+        ``(runner, job name -> its folder)``, or None when no such test is selected.
     """
-    from nbgrader.validator import Validator
-    from traitlets.config.loader import PyFileConfigLoader
+    from conftest import make_tiny_celeba
+    from notebook_support import Job, JobRunner, job_env, validate_job
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    wanted = set()
+    for item in session.items:
+        if getattr(item, "module", None) is not sys.modules[__name__]:
+            continue
+        if item.originalname == "test_solution_notebook_runs_headless_validates_and_draws":
+            wanted.add(item.callspec.params["name"])
+        elif item.originalname == "test_nbgrader_validate_fails_on_every_untouched_release_notebook":
+            wanted.add(RELEASE_JOB)
+        elif item.originalname == "test_notebook_1_trains_a_classifier_when_given_a_celeba_folder":
+            wanted.add(CELEBA_JOB)
+    if not wanted:
+        return None
+    jobs, folders = [], {}
+    for name in [FULL_SIZE, RELEASE_JOB, *NOTEBOOKS, CELEBA_JOB]:  # the longest first
+        if name not in wanted or name in folders:
+            continue
+        folders[name] = out = root / f"job{len(folders)}"
+        if name == RELEASE_JOB:
+            course = course_copy(out, RELEASE)  # with nbgrader_config.py, so its cell timeout applies
+            # Only the verdict matters here, not the steering: small runs.
+            jobs.append(Job(name, [sys.executable, "-m", "nbgrader", "validate",
+                                   *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS)],
+                            cwd=course, env=job_env({"GANBIAS_EXPERIMENT_SIZE": SMALL}, unset=("CELEBA_DIR",)),
+                            log=out / "job.log"))
+            continue
+        notebook = "01_models.ipynb" if name == CELEBA_JOB else name
+        out.mkdir()
+        shutil.copy(SOLUTIONS / notebook, out / notebook)
+        env = {"MPLBACKEND": INLINE_BACKEND, "GANBIAS_CACHE": str(root / "cache")}  # figures inline, as in Jupyter
+        unset: tuple[str, ...] = ("CELEBA_DIR",)  # notebook 1's optional training must not start unasked
+        if name == CELEBA_JOB:
+            env["CELEBA_DIR"] = str(make_tiny_celeba(root / "celeba"))
+            unset = ()
+        if name in STEERING:
+            if name == FULL_SIZE:
+                unset += ("GANBIAS_EXPERIMENT_SIZE",)
+            else:
+                env["GANBIAS_EXPERIMENT_SIZE"] = SMALL
+        # Notebook 1 with CelebA runs through the course's own run_notebook (what benchmarks/course_timing.py uses).
+        jobs.append(validate_job(name, out / notebook, out, job_env(env, unset), run=name == CELEBA_JOB))
+    return JobRunner(jobs, workers=1), folders
 
-    class CapturingValidator(Validator):
-        executed: nbformat.NotebookNode | None = None
 
-        def _preprocess(self, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-            nb = super()._preprocess(nb)
-            CapturingValidator.executed = nb
-            return nb
+@pytest.fixture(scope="module")
+def notebook_runs(request: pytest.FixtureRequest, notebook_jobs: tuple | None) -> dict:
+    """What each notebook run left (started when the session started): job name -> (result, folder)."""
+    assert notebook_jobs is not None, "conftest.py's notebook_jobs should have started this module's notebook runs"
+    from notebook_support import Finished
 
-    validator = CapturingValidator(config=config)
-    results = validator.validate(str(path))
-    assert CapturingValidator.executed is not None
-    return results, CapturingValidator.executed
+    runner, folders = notebook_jobs
+    started = time.monotonic()
+    finished = runner.wait(workers=2)  # what is left runs two at a time: nothing else runs now
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # each run's time, so growth is seen (durations: the wait)
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nnotebook runs (waited {time.monotonic() - started:.0f} s for the rest): "
+                                + ", ".join(f"{name} {f.seconds:.0f} s" for name, f in finished.items()))
+    lost = Finished(-1, "the job runner stopped before this job finished", 0.0)
+    return {name: (finished.get(name, lost), folder) for name, folder in folders.items()}
+
+
+def executed_solution(notebook_runs: dict, name: str) -> tuple[dict, nbformat.NotebookNode]:
+    """The validation verdict and the executed notebook of one solution job (failing with its output if it broke)."""
+    from notebook_support import validated
+
+    finished, folder = notebook_runs[name]
+    assert finished.returncode == 0, f"{name}: nbgrader's validator could not run it:\n{finished.output[-3000:]}"
+    return validated(folder)
+
+
+def errors_in(nb: nbformat.NotebookNode) -> list[str]:
+    """``ename: evalue`` of every error output."""
+    return [f"{o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == "error"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_solution_notebook_runs_headless_validates_and_draws(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CELEBA_DIR", raising=False)  # notebook 1's optional training must not start here
-    monkeypatch.setenv("MPLBACKEND", INLINE_BACKEND)  # figures as inline images, as in Jupyter
-    copy = tmp_path / name
-    shutil.copy(SOLUTIONS / name, copy)
-    results, nb = validate_solution(copy)
-    errors = [f"{o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+def test_solution_notebook_runs_headless_validates_and_draws(name: str, notebook_runs: dict) -> None:
+    results, nb = executed_solution(notebook_runs, name)
+    errors = errors_in(nb)
     assert not errors, f"{name} raised: {errors}"
     assert results == {}, f"nbgrader validate should pass on the solution {name}: {results}"
     assert image_outputs(nb) >= 1, f"{name} produced no figure"
+    if name in STEERING:
+        text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        small = "GANBIAS_EXPERIMENT_SIZE is set" in text
+        assert small == (name != FULL_SIZE), f"{name} should steer at the {'full' if small else 'small'} size"
 
 
 @pytest.mark.slow
-def test_nbgrader_validate_fails_on_every_untouched_release_notebook(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CELEBA_DIR", raising=False)
-    # Only the verdict matters here, not the steering: small runs (the solutions' test runs the full size).
-    monkeypatch.setenv("GANBIAS_EXPERIMENT_SIZE", "8,2")
-    release = course_copy(tmp_path, RELEASE)  # with nbgrader_config.py, so its cell timeout applies
-    result = nbgrader("validate", *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS), cwd=release)
-    out = result.stdout + result.stderr
+def test_nbgrader_validate_fails_on_every_untouched_release_notebook(notebook_runs: dict) -> None:
+    finished, _ = notebook_runs[RELEASE_JOB]
+    out = finished.output
     assert out.count("VALIDATION FAILED") == len(NOTEBOOKS), f"all must fail:\n{out[-3000:]}"
     assert "Success!" not in out
     assert "NotImplementedError" in out
 
 
 @pytest.mark.slow
-def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from conftest import make_tiny_celeba
-
-    from ganbias_helpers.course import run_notebook
-
-    monkeypatch.setenv("CELEBA_DIR", str(make_tiny_celeba(tmp_path / "celeba")))
-    copy = tmp_path / "01_models.ipynb"
-    shutil.copy(SOLUTIONS / "01_models.ipynb", copy)
-    nb, _ = run_notebook(copy, workdir=tmp_path)
+def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(notebook_runs: dict) -> None:
+    finished, folder = notebook_runs[CELEBA_JOB]
+    assert finished.returncode == 0, f"01_models.ipynb failed with a CelebA folder:\n{finished.output[-3000:]}"
+    nb = nbformat.read(folder / "executed.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "Now using your own classifier" in text
-    assert (tmp_path / "my_classifier" / "pretrained_classifier.pth").exists()
+    assert (notebook_runs[CELEBA_JOB][1] / "my_classifier" / "pretrained_classifier.pth").exists()

@@ -212,6 +212,7 @@ def gradescope_run(bundles: dict[str, Path], tmp_path: Path, files: dict[str, by
     return results
 
 
+@pytest.mark.slow
 def test_bundles_have_what_the_platforms_need(bundles: dict[str, Path]) -> None:
     with zipfile.ZipFile(bundles["gradescope"]) as archive:
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
@@ -234,6 +235,7 @@ def test_bundles_have_what_the_platforms_need(bundles: dict[str, Path]) -> None:
     assert subprocess.run(["bash", "-n", str(image / "setup.sh")]).returncode == 0
 
 
+@pytest.mark.slow
 def test_wheel_is_the_whole_grader(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
@@ -251,6 +253,7 @@ def test_wheel_is_the_whole_grader(tmp_path: Path) -> None:
 
 
 @needs_isolation
+@pytest.mark.slow
 def test_gradescope_correct_submission(bundles: dict[str, Path], tmp_path: Path) -> None:
     # any file name; a copy of the ungraded notebook 01 alongside is fine
     files = {"my answers (final).ipynb": notebook_bytes(solution(NOTEBOOK), tmp_path, "a.ipynb")}
@@ -265,6 +268,7 @@ def test_gradescope_correct_submission(bundles: dict[str, Path], tmp_path: Path)
 
 
 @needs_isolation
+@pytest.mark.slow
 def test_gradescope_partly_wrong_submission_in_a_zip(bundles: dict[str, Path], tmp_path: Path) -> None:
     buffer = tmp_path / "upload.zip"
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -284,6 +288,7 @@ def test_gradescope_partly_wrong_submission_in_a_zip(bundles: dict[str, Path], t
 
 
 @needs_isolation
+@pytest.mark.slow
 def test_gradescope_broken_submission_and_grader_failure(bundles: dict[str, Path], tmp_path: Path) -> None:
     results = gradescope_run(bundles, tmp_path, {"04_fairness.ipynb": b"{this is not json"})
     assert results["score"] == 0 and results["tests"]
@@ -315,6 +320,7 @@ def prairielearn_run(bundles: dict[str, Path], tmp_path: Path, files: dict[str, 
 
 
 @needs_isolation
+@pytest.mark.slow
 def test_prairielearn_correct_and_partly_wrong(bundles: dict[str, Path], tmp_path: Path) -> None:
     files = {"fairness.ipynb": notebook_bytes(wrong_fairness(), tmp_path, "w.ipynb")}
     results = prairielearn_run(bundles, tmp_path / "wrong", files)
@@ -326,6 +332,7 @@ def test_prairielearn_correct_and_partly_wrong(bundles: dict[str, Path], tmp_pat
 
 
 @needs_isolation
+@pytest.mark.slow
 def test_prairielearn_broken_submission_and_grader_failure(bundles: dict[str, Path], tmp_path: Path) -> None:
     results = prairielearn_run(bundles, tmp_path, {"04_fairness.ipynb": b"\x00\x01 not a notebook"})
     assert results["gradable"] is True and results["score"] == 0
@@ -382,6 +389,7 @@ def test_too_many_files_are_not_all_read(tmp_path: Path) -> None:
     assert not files and problems
 
 
+@pytest.mark.slow
 def test_pip_builds_the_package_without_setuptools_warnings(tmp_path: Path) -> None:
     """What `pip install .` builds (the bundles, Colab): no deprecation or missing-package warnings, weights in."""
     repo = Path(__file__).resolve().parent.parent
@@ -406,6 +414,7 @@ def test_pip_builds_the_package_without_setuptools_warnings(tmp_path: Path) -> N
             "autograder/course_cells.json", "autograder/platforms.py"} <= names
 
 
+@pytest.mark.slow
 def test_a_killed_grader_still_leaves_a_visible_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """If the worker dies (the OOM killer in a small container), the supervisor writes the failure entry."""
     from autograder import platforms
