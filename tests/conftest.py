@@ -57,10 +57,16 @@ SLOW_FILES = {"test_hostile.py": "each hostile submission is graded in a sandbox
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of :data:`SLOW_FILES` ``slow``."""
+    """Mark the tests of :data:`SLOW_FILES` ``slow``; run the tests of the rendered solutions last.
+
+    Those (tests/test_accessibility.py) render what the session's background notebook runs executed: placed
+    last, they find the runs finished instead of waiting for them while the rest of the suite could run beside.
+    """
     for item in items:
         if item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+    rendered = [item for item in items if "rendered" in getattr(item, "fixturenames", ())]
+    items[:] = [item for item in items if item not in rendered] + rendered
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@
   printed values), and :func:`ganbias_helpers.plots.figure_bundle` gives a figure a text description that
   reaches JupyterLab and Colab (an HTML ``<img>`` with ``alt`` text, preferred over the PNG by both) and
   text-only front ends (``text/plain``); the solutions show every figure through it;
-* slow: the solutions, executed at the small experiment size (``GANBIAS_EXPERIMENT_SIZE=8,2``), are rendered
+* slow: the executed solutions (from tests/test_notebooks.py's runs in a whole-suite session, else executed
+  here at the small experiment size, ``GANBIAS_EXPERIMENT_SIZE=8,2``) are rendered
   to HTML by nbconvert and checked in Debian's chromium with axe-core: no serious or critical violation of
   WCAG 2.0/2.1 A and AA rules in the course's content, and no image without a real description (nbconvert
   writes "No description has been provided for this image" where there is none).
@@ -126,22 +127,49 @@ def test_every_figure_of_the_solutions_goes_through_show_figure() -> None:
 # --------------------------------------------------------------------------- rendered pages (slow)
 
 
+def _executed_by_the_notebook_runs(notebook_jobs: tuple | None) -> dict[str, nbformat.NotebookNode]:
+    """The solutions tests/test_notebooks.py's background runs executed, when this session started them.
+
+    Those runs are the course's own (notebook 6 at full size, the others small): rendering them costs no second
+    execution. Empty when the session did not start them (this module run alone).
+    """
+    if notebook_jobs is None:
+        return {}
+    runner, folders = notebook_jobs
+    finished = runner.wait(workers=2)
+    executed = {}
+    for path in SOLUTIONS.glob("*.ipynb"):
+        result, folder = finished.get(path.name), folders.get(path.name)
+        copy = folder / "executed.ipynb" if folder is not None else None
+        if result is not None and result.returncode == 0 and copy is not None and copy.exists():
+            executed[path.name] = nbformat.read(copy, as_version=4)
+    return executed
+
+
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[nbformat.NotebookNode, Path]]:
-    """Every solution executed at the small experiment size and rendered to HTML by nbconvert (lab template)."""
+def rendered(tmp_path_factory: pytest.TempPathFactory,
+             notebook_jobs: tuple | None) -> dict[str, tuple[nbformat.NotebookNode, Path]]:
+    """Every solution executed and rendered to HTML by nbconvert (lab template).
+
+    Executed by the session's notebook runs where they ran (conftest.py orders this module's page tests after
+    them), else here at the small experiment size.
+    """
     from nbconvert import HTMLExporter
 
     from ganbias_helpers.course import run_notebook
 
     out = tmp_path_factory.mktemp("a11y")
+    executed = _executed_by_the_notebook_runs(notebook_jobs)
     saved = {k: os.environ.get(k) for k in ("GANBIAS_EXPERIMENT_SIZE", "CELEBA_DIR")}
     os.environ["GANBIAS_EXPERIMENT_SIZE"] = "8,2"
     os.environ.pop("CELEBA_DIR", None)
     try:
         pages = {}
         for path in sorted(SOLUTIONS.glob("*.ipynb")):
-            shutil.copy(path, out / path.name)
-            nb, _ = run_notebook(out / path.name, workdir=out, timeout=600)
+            nb = executed.get(path.name)
+            if nb is None:
+                shutil.copy(path, out / path.name)
+                nb, _ = run_notebook(out / path.name, workdir=out, timeout=600)
             html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
             target = out / f"{path.stem}.html"
             target.write_text(html, encoding="utf-8")
