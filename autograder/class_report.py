@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .grading import FunctionGrade, StudentGrade
+    from .records import FunctionGrade, StudentGrade
 
 #: Failure kinds other than named mistakes, in the order a failed function is classified, with their labels.
 KINDS = {
@@ -221,7 +221,7 @@ def render(grades: list[StudentGrade]) -> str:
 
 def write_report(grades: list[StudentGrade], out: str | Path) -> Path:
     """Write ``report.html`` into ``out`` and return its path."""
-    from .grading import write_atomic
+    from .records import write_atomic
 
     path = Path(out) / "report.html"
     write_atomic(path, render(grades))

@@ -30,8 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .grading import StudentGrade, csv_cell, file_id, write_atomic, write_csv_rows
 from .items import ASSIGNMENT
+from .records import StudentGrade, csv_cell, file_id, write_atomic, write_csv_rows
 
 #: Canvas's fixed columns, in its order.
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")

@@ -145,7 +145,7 @@ def apply_manual_scores(out: str | Path, grades: Iterable, scores: dict[str, dic
     Returns:
         Lines for the batch summary.
     """
-    from .grading import write_atomic
+    from .records import write_atomic
 
     out = Path(out)
     scores = scores or {}

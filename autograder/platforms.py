@@ -513,7 +513,7 @@ def run_platform(platform: str, root: Path | None = None) -> dict:
 
     Never raises for a problem with the submission or the grader: the results file says what went wrong.
     """
-    from .grading import write_atomic
+    from .records import write_atomic
 
     root = root or platform_root()
     layout = LAYOUTS[platform]

@@ -486,8 +486,8 @@ def similarity_report(students: dict[str, list[str | Path]], out: str | Path, th
 
     Writes ``similarity.html`` and ``similarity.csv`` into ``out``.
     """
-    from .grading import write_atomic, write_csv_rows
     from .items import all_items
+    from .records import write_atomic, write_csv_rows
 
     started = time.monotonic()
     per_function, skipped = collect_answers(students)

@@ -203,8 +203,11 @@ def plot_feature_changes(changes: np.ndarray, target: str | int, others: Sequenc
                 scatter_kws={"s": 14},
                 line_kws={"linestyle": LINE_STYLES[k % len(LINE_STYLES)], "linewidth": 1.6},
             )
-            slope, intercept = np.polyfit(x, y, 1)
-            ends.append([slope * x.max() + intercept, ATTRIBUTE_NAMES[o], colour])
+            if np.ptp(x) > 0:
+                slope, intercept = np.polyfit(x, y, 1)
+                ends.append([slope * x.max() + intercept, ATTRIBUTE_NAMES[o], colour])
+            else:  # no change in the target (a one-step run): no line to fit, label at the points' mean
+                ends.append([float(y.mean()), ATTRIBUTE_NAMES[o], colour])
         # Direct labels at the right end of each line, nudged apart where they would overlap.
         ends.sort(key=lambda e: e[0])
         span = (max(e[0] for e in ends) - min(e[0] for e in ends)) or 1.0
@@ -213,7 +216,7 @@ def plot_feature_changes(changes: np.ndarray, target: str | int, others: Sequenc
         for y_end, name, _colour in ends:
             ax.annotate(name, (x.max(), y_end), xytext=(6, 0), textcoords="offset points", va="center",
                         fontsize=8, color="black")
-        ax.set_xlim(x.min(), x.max() + 0.25 * (x.max() - x.min()))
+        ax.set_xlim(x.min(), x.max() + 0.25 * (x.max() - x.min() or 1.0))
         ax.set_xlabel(f"change in {ATTRIBUTE_NAMES[t]} logit")
         ax.set_ylabel("change in other attribute's logit")
         ax.set_title(f"Other attributes against the change in {ATTRIBUTE_NAMES[t]} (99% intervals)")

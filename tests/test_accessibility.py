@@ -80,6 +80,13 @@ def test_regression_lines_differ_in_marker_and_line_style_and_are_labelled() -> 
     assert all(name in description for name in others) and "slopes" in description
 
 
+def test_the_feature_changes_plot_draws_a_one_step_run() -> None:
+    """``ganbias demo --steps 1``: the target has not moved yet, so no line can be fitted; the labels still go on."""
+    changes = np.zeros((2, 2, 40), dtype=np.float32)
+    fig = plots.plot_feature_changes(changes, "Male", ["Smiling", "Bald"])
+    assert {t.get_text() for t in fig.axes[0].texts} == {"Smiling", "Bald"}
+
+
 def test_signs_do_not_rest_on_colour() -> None:
     fig = plots.plot_top_covariances([36, 20, 24], [-2.0, 1.5, -0.5], "Male")
     hatches = [bar.get_hatch() for bar in fig.axes[0].patches]

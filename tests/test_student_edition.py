@@ -416,6 +416,7 @@ def _graded_paths(tmp: Path):  # noqa: ANN202
     return {
         fairness.gaps_with_intervals: lambda: fairness.gaps_with_intervals(y, p, g, n_boot=2),
         fairness.gap_report: lambda: fairness.gap_report(labels, labels, g, ["Male"], n_boot=2),
+        fairness.shuffled_gap_test: lambda: fairness.shuffled_gap_test(y, p, g, n_shuffles=2),
         fairness.threshold_optimizer_tradeoff: lambda: fairness.threshold_optimizer_tradeoff(
             np.tile(y, 8), np.tile(p, 8), np.tile(g, 8), mix=(0.0,)),
         mitigation.partial_hold_direction: lambda: mitigation.partial_hold_direction(gen, classifier, noise, 20, 36,
@@ -437,6 +438,10 @@ NOT_GRADED = {
     "fairness.intersection_groups": "names four groups; no metric",
     "fairness.split_halves": "a seeded split of row indices",
     "fairness.threshold_optimized_predictions": "fairlearn's ThresholdOptimizer's predictions; no gap",
+    "fairness.wilson_interval": "an interval for one rate from two counts; no gap",
+    "fairness.permutation_p_value": "(b + 1) / (m + 1) from statistics it is given",
+    "fairness.balanced_accuracy": "the mean of two recalls per attribute column; not the per-class recalls",
+    "steering_view.describe_steering": "a figure's text description from changes it is given",
     "steering.frozen": "puts models in eval mode without gradients",
     "steering.fused_copy": "a copy of a model with batch norms folded in",
     "steering_view.figure_output": "a figure as a notebook output",
