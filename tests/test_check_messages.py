@@ -18,3 +18,14 @@ def test_inverse_frequency_weights_without_n_classes_is_named(capsys: pytest.Cap
     with pytest.raises(AssertionError):
         check("inverse_frequency_weights", {"inverse_frequency_weights": _forgot_n_classes})
     assert "you returned N / count: divide by n_classes too" in capsys.readouterr().out
+
+
+def _removes_in_place(indices, index_to_remove):  # noqa: ANN001, ANN202
+    indices[indices == index_to_remove] = -1
+    return np.array([x for x in indices if x not in (-1, index_to_remove)])
+
+
+def test_an_argument_changed_in_place_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AssertionError):
+        check("remove_from_list", {"remove_from_list": _removes_in_place})
+    assert "argument 1 (indices) was changed in place" in capsys.readouterr().out
