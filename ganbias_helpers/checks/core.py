@@ -33,6 +33,16 @@ from .codec import MAX_MESSAGE_BYTES, DecodeError, ModelRef, Opaque, decode, enc
 
 GEN, CLASSIFIER = ModelRef("gen"), ModelRef("classifier")
 
+#: The names of the arguments an exercise says must not be changed in place, for the feedback.
+ARGUMENT_NAMES = {("remove_from_list", 0): "indices", ("steering_step", 2): "noise",
+                  ("conditional_steering_step", 2): "noise"}
+
+
+def argument_named(function: str, i: int) -> str:
+    """``argument 3 (noise)``: argument ``i`` (from 0) of ``function``, as the feedback names it."""
+    name = ARGUMENT_NAMES.get((function, i))
+    return f"argument {i + 1}" + (f" ({name})" if name else "")
+
 
 class CheckFailed(AssertionError):
     """A student's result does not meet a check; the message is the feedback."""
@@ -110,12 +120,13 @@ class Case:
                     raise CheckFailed(f"the {before.which}'s weights were changed")
             elif i in self.unchanged and (i in result.changed if result.changed is not None
                                           else not same(before, after)):
-                raise CheckFailed(f"argument {i + 1} was changed in place; the exercise asks for a new object")
+                raise CheckFailed(f"{argument_named(self.function, i)} was changed in place; the exercise asks for "
+                                  "a new object")
             elif i in self.unchanged and isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and \
                     (after.requires_grad, after.grad is None) != (before.requires_grad, before.grad is None):
-                raise CheckFailed(f"argument {i + 1}, the caller's tensor, was changed: its requires_grad or .grad was "
-                                  "set; take the gradient on a copy (noise.detach().requires_grad_(True)) with "
-                                  "torch.autograd.grad")
+                raise CheckFailed(f"{argument_named(self.function, i)}, the caller's tensor, was changed: its "
+                                  "requires_grad or .grad was set; take the gradient on a copy "
+                                  "(noise.detach().requires_grad_(True)) with torch.autograd.grad")
 
     def _named_mistake(self, value: Any) -> str | None:
         for message, wrong in self.mistakes.items():

@@ -27,9 +27,12 @@ def compare_step(value: Any, expected: tuple[torch.Tensor, torch.Tensor], case: 
             step = abs(case.kwargs.get("step_size", 0.1))
             if not torch.allclose(lengths, torch.full_like(lengths, step), atol=1e-4):
                 held = len(case.args) > 4
+                whole_batch = abs(float(lengths.pow(2).sum().sqrt()) - step) < 1e-4
                 raise CheckFailed("not every row moved by exactly step_size: " + (
                     "remove the held attributes' parts first, then normalise what is left, row by row (dim=1)"
-                    if held else "normalise the gradient of each row (dim=1), not of the whole batch")) from None
+                    if held else "normalise the gradient of each row (dim=1), not of the whole batch"
+                    if whole_batch else "normalise the gradient of each row (dim=1): divide each row by its own "
+                    "length (its L2 norm), so that every row has length 1")) from None
         raise
 
 

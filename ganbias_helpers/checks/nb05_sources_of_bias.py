@@ -21,7 +21,8 @@ def _compare_recall(value: Any, expected: np.ndarray, case: Case) -> None:
     require(value, (np.ndarray,), "the recalls", "a numpy array")
     n_classes = case.args[2]
     if np.ndim(value) == 1 and len(value) < n_classes:
-        raise CheckFailed(f"the recalls have {len(value)} values for {n_classes} classes: one per class in "
+        values = f"{len(value)} value{'s' if len(value) != 1 else ''}"
+        raise CheckFailed(f"the recalls have {values} for {n_classes} classes: one per class in "
                           "range(n_classes), 0.0 for a class with no examples")
     if np.any(np.isnan(as_array(value, "the recalls"))):
         raise CheckFailed("the recalls contain nan: a class with no examples gets 0.0")
@@ -87,6 +88,8 @@ def weights_case(visible: bool, desc: str, args: tuple) -> Case:
     mistakes = {"you rescaled the weights to sum to 1; the balanced weight is N / (n_classes * count)":
                 lambda y, k: _unnormalised(y, k) / _unnormalised(y, k).sum(),
                 "you returned 1 / count; the balanced weight is N / (n_classes * count)": _unnormalised,
+                "you returned N / count: divide by n_classes too, N / (n_classes * count)":
+                lambda y, k: _unnormalised(y, k) * len(np.asarray(y)),
                 "you returned frequencies (count / N); the balanced weight is N / (n_classes * count)":
                 lambda y, k: torch.bincount(torch.as_tensor(np.asarray(y), dtype=torch.int64), minlength=k).float()
                 / len(np.asarray(y)),

@@ -1,0 +1,52 @@
+"""The visible checks name common student mistakes (messages found by trying the student edition)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ganbias_helpers.checks import check
+
+
+def _forgot_n_classes(labels, n_classes):  # noqa: ANN001, ANN202
+    counts = torch.bincount(torch.as_tensor(np.asarray(labels), dtype=torch.int64), minlength=n_classes).float()
+    return torch.where(counts > 0, len(labels) / counts.clamp_min(1), torch.zeros_like(counts))
+
+
+def test_inverse_frequency_weights_without_n_classes_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AssertionError):
+        check("inverse_frequency_weights", {"inverse_frequency_weights": _forgot_n_classes})
+    assert "you returned N / count: divide by n_classes too" in capsys.readouterr().out
+
+
+def _removes_in_place(indices, index_to_remove):  # noqa: ANN001, ANN202
+    indices[indices == index_to_remove] = -1
+    return np.array([x for x in indices if x not in (-1, index_to_remove)])
+
+
+def test_an_argument_changed_in_place_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AssertionError):
+        check("remove_from_list", {"remove_from_list": _removes_in_place})
+    assert "argument 1 (indices) was changed in place" in capsys.readouterr().out
+
+
+def _steps(normalise):  # noqa: ANN001, ANN202
+    def steering_step(gen, classifier, noise, target_index, step_size=0.1, direction=1):  # noqa: ANN001, ANN202
+        z = noise.detach().clone().requires_grad_(True)
+        logits = classifier(gen(z))
+        grad, = torch.autograd.grad(logits[:, target_index].sum(), z)
+        return (noise.detach() + direction * step_size * normalise(grad)).detach(), logits.detach()
+    return steering_step
+
+
+@pytest.mark.parametrize(("normalise", "said"), [
+    (lambda g: g, "divide each row by its own length"),
+    (lambda g: g / g.norm(), "not of the whole batch"),
+])
+def test_a_step_not_normalised_by_row_says_how(normalise, said: str,  # noqa: ANN001
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(AssertionError):
+        check("steering_step", {"steering_step": _steps(normalise)})
+    out = capsys.readouterr().out
+    assert "normalise the gradient of each row (dim=1)" in out and said in out
