@@ -93,6 +93,8 @@ def test_stubbed_copy_has_no_graded_code_and_standalone_helpers_run() -> None:
     exec(compile(source, "stub", "exec"), ns)
     with pytest.raises(ns["DelegationError"]):
         ns["covariance_matrix"](np.zeros((3, 2)))
+    with pytest.raises(ns["DelegationError"]):  # a private helper of the graded functions: the whole of a gap
+        ns["_gap"]([np.array([True, False])], np.array([1, 0]))
     for name in ("covariance_matrix", "top_magnitude_indices", "remove_value", "project_out"):
         helper: dict = {}
         exec(compile(ref.standalone_source(name, "helper"), name, "exec"), helper)  # needs nothing from outside
