@@ -200,6 +200,8 @@ def top_covariances(changes: Any, target_index: int, top_n: int = 10) -> tuple[n
 
 def _gap(masks: list[np.ndarray], y_pred: np.ndarray) -> float:
     """Largest minus smallest rate of positive predictions over ``masks`` (an empty mask's rate is 0)."""
+    if _refusals:  # the whole of a gap: refused to a student's answer like the graded functions built on it
+        raise DelegationError(delegation_message("_gap"))
     rates = [float(np.mean(y_pred[m] == 1)) if m.any() else 0.0 for m in masks]
     return float(max(rates) - min(rates))
 
