@@ -27,6 +27,7 @@ format and are compared in the grader, so no expected value reaches the child.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import os
@@ -286,6 +287,34 @@ CHILD_ENV = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE":
              "MPLCONFIGDIR": "/tmp", "LC_ALL": "C.UTF-8"}
 
 
+def bodiless_checks_source(source: str) -> str:
+    """A module of ``ganbias_helpers/checks/`` (``nb04_fairness.py``...) whose functions and lambdas refuse.
+
+    Its named mistakes and case makers are built from the right computations (``_gap(_rates(...))`` is the
+    demographic parity gap): in the sandbox, where nothing calls them, they have no bodies, so an answer cannot
+    import or ``getattr`` them. The module still imports (its items are only listed).
+    """
+    tree = ast.parse(source)
+
+    def calls_at_import(node: ast.AST) -> set[str]:  # names called while the module imports (not in a def or lambda)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return set()
+        found = {node.func.id} if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else set()
+        return found.union(*(calls_at_import(child) for child in ast.iter_child_nodes(node)))
+
+    kept = calls_at_import(tree)  # these keep their own bodies; what they define inside still refuses
+    refusal = "raise RuntimeError('the course package\\'s checks have no bodies while answers are graded: write the " \
+              "computation yourself')"
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in kept:
+            doc = ast.get_docstring(node)
+            node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + ast.parse(refusal).body
+        elif isinstance(node, ast.Lambda):
+            node.body = ast.parse("_ganbias_no_body()", mode="eval").body
+    tree.body.append(ast.parse(f"def _ganbias_no_body():\n    {refusal}\n").body[0])
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
 class World:
     """What every sandboxed run sees, built once per grading run (call :meth:`close` after).
 
@@ -310,6 +339,8 @@ class World:
         self.view = self.root / "ganbias_helpers"
         shutil.copytree(self.package, self.view, ignore=shutil.ignore_patterns("__pycache__", "weights", "*.pyc"))
         (self.view / "reference.py").write_text(reference.stubbed_source(), encoding="utf-8")
+        for module in (self.view / "checks").glob("nb*.py"):  # the named mistakes are built of the right computations
+            module.write_text(bodiless_checks_source(module.read_text(encoding="utf-8")), encoding="utf-8")
         (self.view / "weights").mkdir()  # where bubblewrap binds the real weights, read-only
         for path in [self.root, *self.root.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)

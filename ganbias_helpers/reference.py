@@ -200,6 +200,8 @@ def top_covariances(changes: Any, target_index: int, top_n: int = 10) -> tuple[n
 
 def _gap(masks: list[np.ndarray], y_pred: np.ndarray) -> float:
     """Largest minus smallest rate of positive predictions over ``masks`` (an empty mask's rate is 0)."""
+    if _refusals:  # the whole of a gap: refused to a student's answer like the graded functions built on it
+        raise DelegationError(delegation_message("_gap"))
     rates = [float(np.mean(y_pred[m] == 1)) if m.any() else 0.0 for m in masks]
     return float(max(rates) - min(rates))
 
@@ -276,14 +278,20 @@ def _graded_functions(tree: ast.Module) -> list[ast.FunctionDef]:
 
 
 def stubbed_source() -> str:
-    """The source of this module, with the body of every :func:`graded` function replaced by a refusal.
+    """The source of this module, with the body of every :func:`graded` function and its private helpers refused.
 
     ``ganbias grade`` puts this file in place of the real one inside its sandbox:
     importing it works (notebooks' setup cells import ``steer`` and friends), and
     every graded implementation raises :class:`DelegationError` whatever calls it.
     """
     tree = ast.parse(inspect.getsource(inspect.getmodule(stubbed_source)))
-    for node in _graded_functions(tree):
+    graded_nodes = _graded_functions(tree)
+    # the module's private helpers the graded functions call (``_gap``: the whole of a fairness gap) lose their
+    # bodies too: importing one by name from the copy must not compute what the exercise asks
+    used = {n.id for g in graded_nodes for n in ast.walk(g) if isinstance(n, ast.Name)}
+    helpers = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("_")
+               and node.name in used]
+    for node in graded_nodes + helpers:
         doc = ast.get_docstring(node)
         refusal = ast.parse(f"raise DelegationError(delegation_message({node.name!r}))").body
         node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + refusal

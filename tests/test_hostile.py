@@ -675,7 +675,8 @@ ROBUSTNESS_ATTACKS = ["stop_surrogate_print", "stop_undecodable_name", "stop_imp
                       "stop_deep_folders", "stop_forged_frame_memory", "stop_large_results", "stop_syntax_trees",
                       "stop_sparse_timestamp", "stop_tmpfs_fill", "stop_sparse_notebook", "stop_many_notebooks",
                       "forge_inplace_report", "forge_weights_report", "leak_hidden_inputs", "late_subfolder_timestamp",
-                      "keyring_channel", "csv_formula_name"]
+                      "keyring_channel", "csv_formula_name", "delegate_private_helper", "delegate_checks_helpers",
+                      "html_injection"]
 DUE = "2026-12-01T23:59"
 #: A student whose id is a formula (a folder named so); their notebook is the full solution.
 FORMULA_ID = "=1+1"
@@ -817,3 +818,19 @@ def test_every_student_has_a_row(robustness_batch: Batch) -> None:
                                  robustness_batch.world.out)
     assert_full_marks(rows[VICTIM])
     assert robustness_batch.run.returncode in (0, 1), robustness_batch.run.why()
+
+
+@pytest.mark.parametrize("attack", ["delegate_private_helper", "delegate_checks_helpers"])
+def test_no_credit_for_the_package_s_private_helpers(robustness_batch: Batch, attack: str) -> None:
+    """The reference module's private helpers (``_gap``) and the checks' building blocks of the named mistakes
+    (``_rates``, ``_gap`` of ``checks/nb04_fairness.py``) have no bodies in the sandbox: calling them earns nothing."""
+    student = assert_robust(robustness_batch, attack).student
+    feedback = "".join(feedback_of(robustness_batch.world.out, student))
+    assert "write the computation yourself" in feedback, feedback
+
+
+def test_the_class_report_holds_no_student_html(robustness_batch: Batch) -> None:
+    """What an answer prints or raises (script, an image with onerror) never reaches report.html as markup."""
+    assert_robust(robustness_batch, "html_injection")
+    report = (robustness_batch.world.out / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in report and "<img src=x" not in report, "a student's HTML reached report.html"

@@ -77,6 +77,9 @@ def test_graded_implementations_are_refused_while_a_student_answer_runs() -> Non
             with pytest.raises(ref.DelegationError, match="write the computation yourself"):
                 call()
     assert alias(np.random.default_rng(0).normal(size=(2, 3, 4)), 0)[0].shape == (3,)  # and back after
+    with ref.refused(), pytest.raises(ref.DelegationError):  # the private helper that is the whole of a gap
+        ref._gap([np.array([True, False])], np.array([1, 0]))
+    assert ref.demographic_parity_gap([0, 1], [1, 0], [0, 1]) == 1.0
 
 
 def test_stubbed_copy_has_no_graded_code_and_standalone_helpers_run() -> None:
@@ -93,6 +96,8 @@ def test_stubbed_copy_has_no_graded_code_and_standalone_helpers_run() -> None:
     exec(compile(source, "stub", "exec"), ns)
     with pytest.raises(ns["DelegationError"]):
         ns["covariance_matrix"](np.zeros((3, 2)))
+    with pytest.raises(ns["DelegationError"]):  # a private helper of the graded functions: the whole of a gap
+        ns["_gap"]([np.array([True, False])], np.array([1, 0]))
     for name in ("covariance_matrix", "top_magnitude_indices", "remove_value", "project_out"):
         helper: dict = {}
         exec(compile(ref.standalone_source(name, "helper"), name, "exec"), helper)  # needs nothing from outside
