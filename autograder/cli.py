@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
         report = similarity_report({g.student: list(g.files) for g in summary.grades}, args.out,
                                    threshold=args.similarity_threshold)
         print(report.text())
-        print(f"similarity report in {args.out}/similarity.html")
-    print(f"grades in {args.out}/grades.csv, feedback in {args.out}/feedback/")
+        print(f"similarity report in {os.path.join(args.out, 'similarity.html')}")
+    print(f"grades in {os.path.join(args.out, 'grades.csv')}, feedback in {os.path.join(args.out, 'feedback', '')}")
     return 0 if all(g.status == "graded" for g in summary.grades) else 1
 
 

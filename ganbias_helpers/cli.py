@@ -1,4 +1,4 @@
-"""The ``ganbias`` command: ``demo`` (the main job), ``train``, ``evaluate``, and the grader's commands.
+"""The ``ganbias`` command: ``demo`` (the main job), ``train``, ``evaluate`` (the instructor edition adds the grader's).
 
 The grader's commands (``grade``, ``export``, ``secret``) are not part of this package:
 the instructor distribution registers them in the entry-point group

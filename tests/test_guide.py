@@ -78,7 +78,7 @@ def test_grading_as_the_guide_says_with_both_tools(tmp_path: Path) -> None:
     assert (course / "grades" / "report.html").is_file() and (course / "grades" / "feedback" / "bob.txt").is_file()
 
     steps = commands("nbgrader")
-    assert steps[0] == "nbgrader db assignment add ganbias", steps
+    assert steps[0] == "nbgrader generate_assignment ganbias --force", steps
     assert steps.index("nbgrader db student add alice") < steps.index("nbgrader autograde ganbias")
     old = os.environ.get("GANBIAS_EXPERIMENT_SIZE")
     os.environ["GANBIAS_EXPERIMENT_SIZE"] = "8,2"
