@@ -779,6 +779,13 @@ def test_hidden_inputs_never_reach_the_feedback(robustness_batch: Batch) -> None
               for case in cases_of(ATTACKED) if not case.visible]
     leaked = [d for d in hidden if d in shown]
     assert not leaked, f"{len(leaked)} hidden inputs' digests reached the feedback"
+    from autograder.records import file_id
+
+    own = "".join(feedback_of(out, student)) + "".join(
+        p.read_text(errors="replace") for p in (out / "gradescope" / file_id(student)).rglob("*.json"))
+    kinds = ("KeyError", "ZeroDivisionError", "ArithmeticError", "LookupError", "OverflowError", "IndexError")
+    assert not [k for k in kinds if k in own], "an exception type chosen by a hidden input reached the feedback"
+    assert "<cell" not in own, "the line a hidden call raised on reached the feedback"
     assert "HX" in shown, "the visible checks' output is no longer shown (the test would prove nothing)"
 
 

@@ -4,7 +4,8 @@ exception or returns an object whose class is named with the digest.
 
 The grader filed whatever a function printed or raised as visible feedback (shown on Gradescope), and the request
 held every hidden input from the start. Now hidden calls' inputs reach the sandbox only after the visible calls have
-returned, and nothing a student's code writes during hidden calls reaches the feedback.
+returned, and nothing a student's code writes or chooses during hidden calls (not even an exception's type or
+line) reaches the feedback.
 """
 
 import hashlib
@@ -41,6 +42,12 @@ def demographic_parity_gap(y_true, y_pred, group):
     print(" ".join(dict.fromkeys(_request_digests() + [mine])))
     if k < 3:
         return -1.0
-    if k % 2:
-        raise ValueError(mine)
+    if k % 2:  # the exception's type (and so its line) chosen by the data: a few bits a call
+        kinds = (KeyError, ZeroDivisionError, ArithmeticError, LookupError, OverflowError, IndexError)
+        kind = kinds[int(mine[2:6], 16) % len(kinds)]
+        if kind is KeyError:
+            raise KeyError(mine)
+        if kind is ZeroDivisionError:
+            raise ZeroDivisionError(mine)
+        raise kind(mine)
     return type(mine, (), {})()
