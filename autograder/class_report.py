@@ -2,12 +2,12 @@
 
 One self-contained page (figures inline as data URIs, no script, nothing fetched) for the
 instructor before the next lecture: per graded function the distribution of points, the named
-mistakes with how many students made each and who, the other failures (not handed in, not
+mistakes with how many students made each and who, the other failures (not handed in, unreadable, not
 found, answers that call the course's own code, errors, crashes and timeouts), and a figure per
 notebook. Each figure has a text alternative giving its numbers, and its bars differ by pattern
 and label as well as colour.
 
-A failed function counts once, under the first of: not handed in, not found, delegating,
+A failed function counts once, under the first of: not handed in, unreadable, not found, delegating,
 timed out, crashed, a named mistake (every known mistake its messages name), the wrong type,
 raised an error, wrong without a known mistake (grouped by what its first failed check said).
 The named mistakes are the ``mistakes`` of the function's cases
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 #: Failure kinds other than named mistakes, in the order a failed function is classified, with their labels.
 KINDS = {
     "not_handed_in": "notebook not handed in",
+    "unreadable": "notebook could not be read",
     "not_found": "function not found",
     "delegating": "called the course's own code",
     "timed_out": "timed out",
@@ -43,6 +44,10 @@ KINDS = {
 }
 _KEYWORDS = {
     "not_handed_in": ("was not handed in",),
+    # notebook.read_notebook's refusals (SubmissionError) and a notebook left unread
+    "unreadable": ("cannot read ", "is not a regular file", " MB limit", " is empty", "is not UTF-8 text",
+                   "is not valid JSON", "nested too deeply", "not a Jupyter notebook", " has no cells",
+                   " was not read"),
     "not_found": (" not found: ",),
     "delegating": ("write the computation yourself",),
     "timed_out": ("did not finish", "took too long", "time budget", "timed out", "timeout"),
@@ -52,7 +57,8 @@ _KEYWORDS = {
 #: The figures' categories: label, colour, hatch (bars differ by pattern as well as colour).
 _BARS = (("full points", "#2b8a3e", ""), ("a named mistake", "#e8590c", "//"),
          ("wrong type, or wrong and not named", "#c92a2a", "xx"),
-         ("error, crash or timeout", "#5f3dc4", ".."), ("not handed in or not found", "#868e96", "--"))
+         ("error, crash or timeout", "#5f3dc4", ".."),
+         ("not handed in, unreadable or not found", "#868e96", "--"))
 
 
 def known_mistakes(function: str) -> list[str]:
@@ -69,7 +75,7 @@ def classify(fg: FunctionGrade, mistakes: list[str]) -> tuple[str, list[str]]:
     For ``wrong``, instead of named mistakes: what its first failed check said (:func:`said`).
     """
     text = "\n".join(fg.all_messages)
-    for kind in ("not_handed_in", "not_found", "delegating", "timed_out", "crashed"):
+    for kind in ("not_handed_in", "unreadable", "not_found", "delegating", "timed_out", "crashed"):
         if any(word in text for word in _KEYWORDS[kind]):
             return kind, []
     named = [m for m in mistakes if m in text]
@@ -115,7 +121,7 @@ class FunctionSummary:
         k = {kind: len(who) for kind, who in self.kinds.items()}
         return [self.full, k.get("named", 0), k.get("wrong", 0) + k.get("type", 0),
                 k.get("error", 0) + k.get("crashed", 0) + k.get("timed_out", 0) + k.get("delegating", 0),
-                k.get("not_handed_in", 0) + k.get("not_found", 0)]
+                k.get("not_handed_in", 0) + k.get("unreadable", 0) + k.get("not_found", 0)]
 
 
 def summarise(grades: Iterable[StudentGrade]) -> dict[str, FunctionSummary]:

@@ -231,3 +231,19 @@ def test_failures_without_a_known_mistake_are_grouped_by_what_the_checks_said() 
     s = summarise([student("ann", 12), student("ben", 300), student("cy", 7)])["project_out"]
     assert dict(s.said) == {"the projected direction differs from the expected values at N of N": ["ann", "ben", "cy"]}
     assert s.kinds["wrong"] == ["ann", "ben", "cy"] and not s.mistakes
+
+
+@pytest.mark.parametrize("content", [b'{"cells": [', b"", b"\xff\xfe not text", b"[1, 2]"])
+def test_an_unreadable_notebook_is_counted_as_unreadable_not_as_a_wrong_answer(tmp_path: Path, content: bytes) -> None:
+    from autograder.class_report import summarise
+    from autograder.grading import FunctionGrade
+    from autograder.notebook import SubmissionError, read_notebook
+
+    broken = tmp_path / "04_fairness.ipynb"
+    broken.write_bytes(content)
+    with pytest.raises(SubmissionError) as refused:
+        read_notebook(broken)
+    grade = StudentGrade("carol", [str(broken)], [FunctionGrade(FAIRNESS, "demographic_parity_gap", 1.0, 0.0,
+                                                                [str(refused.value)])])
+    s = summarise([grade])["demographic_parity_gap"]
+    assert s.kinds["unreadable"] == ["carol"] and "wrong" not in s.kinds, dict(s.kinds)
