@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .manual import manual_questions
+
 if TYPE_CHECKING:
     from .records import FunctionGrade, StudentGrade
 
@@ -198,6 +200,12 @@ def render(grades: list[StudentGrade]) -> str:
              "<p>Per graded function: how many students got each number of points, the mistakes the checks named "
              "(and who made them; one answer can make several), and the other reasons for lost points. In the "
              "figures a student's failed function counts once.</p>"]
+    questions = manual_questions()
+    if questions:
+        parts.append(f"<p>Not in this report: the {len(questions)} written questions "
+                     f"({sum(q.points for q in questions):g} points), graded by hand. The column "
+                     "<em>to grade by hand</em> of grades.csv says, per student, how many points are left to grade "
+                     "(<code>ganbias grade --manual-scores FILE</code> merges your scores).</p>")
     by_notebook: dict[str, list[FunctionSummary]] = defaultdict(list)
     for s in summaries.values():
         by_notebook[s.notebook].append(s)

@@ -218,6 +218,7 @@ def test_the_class_report_escapes_ids_and_messages_even_when_not_unicode(tmp_pat
     page = write_report([student], tmp_path).read_text(encoding="utf-8")
     assert "<script>" not in page and "<img src=x>" not in page and "Zo\ufffd&lt;img src=x&gt;" in page
     assert "named: you compared only the first two groups" in page
+    assert "written questions" in page and "to grade by hand" in page  # what the report leaves to the instructor
 
 
 def test_failures_without_a_known_mistake_are_grouped_by_what_the_checks_said() -> None:
