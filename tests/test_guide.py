@@ -54,12 +54,14 @@ def test_the_badges_the_guide_names_are_printed_by_the_script() -> None:
     assert proc.stdout.count("colab.research.google.com") >= 6, proc.stdout
 
 
+@pytest.mark.slow  # runs ganbias demo at its defaults
 def test_the_quickstart_table_is_what_the_demo_prints() -> None:
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "readme_demo_table.py"), "--check"],
                           capture_output=True, text=True, timeout=900, cwd=REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow  # nbgrader's own autograde beside ganbias grade
 def test_grading_as_the_guide_says_with_both_tools(tmp_path: Path) -> None:
     course = make_course(tmp_path, [NOTEBOOK])
     right = solution(NOTEBOOK)
