@@ -209,6 +209,18 @@ def _plural(what: str) -> bool:
     return what.startswith("the ") and what.endswith("s")
 
 
+def _of_shape(actual: Any, e: np.ndarray, what: str) -> np.ndarray:
+    """``actual`` as an array of ``e``'s shape (a tensor or array of another shape is refused before any copy)."""
+    if isinstance(actual, (torch.Tensor, np.ndarray)) and tuple(actual.shape) != e.shape:
+        shape = tuple(actual.shape)
+    else:
+        a = as_array(actual, what)
+        if a.shape == e.shape:
+            return a
+        shape = tuple(a.shape)
+    raise CheckFailed(f"{what} {'have' if _plural(what) else 'has'} shape {shape}, expected {tuple(e.shape)}")
+
+
 def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scale: float | None = None) -> None:
     """Check shape and values of ``actual`` against ``expected``, relative to the values' scale.
 
@@ -220,12 +232,7 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scal
     low_rtol, atol_factor = tolerance(actual)
     rtol = max(rtol or 0.0, low_rtol)
     e = np.asarray(expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected, dtype=np.float64)
-    if isinstance(actual, (torch.Tensor, np.ndarray)) and tuple(actual.shape) != e.shape:  # before any copy
-        raise CheckFailed(f"{what} has shape {tuple(actual.shape)}, expected {tuple(e.shape)}")
-    a = as_array(actual, what)
-    if a.shape != e.shape:
-        raise CheckFailed(f"{what} {'have' if _plural(what) else 'has'} shape {tuple(a.shape)}, "
-                          f"expected {tuple(e.shape)}")
+    a = _of_shape(actual, e, what)
     a = a.astype(np.float64) if a.dtype.kind != "c" else a
     if not np.all(np.isfinite(a)):
         raise CheckFailed(f"{what} contains NaN or infinity")
@@ -242,12 +249,7 @@ def close(actual: Any, expected: Any, what: str, rtol: float | None = None, scal
 def equal_ints(actual: Any, expected: Any, what: str) -> np.ndarray:
     """Check an integer array exactly (order matters); return it."""
     e = np.asarray(expected)
-    if isinstance(actual, (torch.Tensor, np.ndarray)) and tuple(actual.shape) != e.shape:  # before any copy
-        raise CheckFailed(f"{what} has shape {tuple(actual.shape)}, expected {tuple(e.shape)}")
-    a = as_array(actual, what)
-    if a.shape != e.shape:
-        raise CheckFailed(f"{what} {'have' if _plural(what) else 'has'} shape {tuple(a.shape)}, "
-                          f"expected {tuple(e.shape)}")
+    a = _of_shape(actual, e, what)
     if a.dtype.kind == "f" and np.all(a == np.round(a)):
         a = a.astype(np.int64)
     if a.dtype.kind not in "iu":
