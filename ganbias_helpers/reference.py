@@ -60,6 +60,25 @@ def graded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def checks_piece(fn: F) -> F:
+    """Mark ``fn``, a piece of the course's checks (:mod:`ganbias_helpers.checks`), refused while an answer runs.
+
+    The checks' named mistakes and case makers are built of the right computations (``_gap(_rates(...))`` is the
+    demographic parity gap), so an answer calling one would get credit for the package's work.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _refusals:
+            raise DelegationError(f"your answer calls a piece of the course package's checks ({fn.__module__}."
+                                  f"{fn.__name__}), which are built of the right computations: write the "
+                                  "computation yourself (numpy, torch and fairlearn are fine)")
+        return fn(*args, **kwargs)
+
+    wrapper.refused_in_answers = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 @contextlib.contextmanager
 def refused() -> Iterator[None]:
     """Within the block, every :func:`graded` function raises :class:`DelegationError`."""

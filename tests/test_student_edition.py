@@ -470,6 +470,33 @@ def test_every_graded_quantity_of_the_package_is_refused_in_place(tmp_path: Path
             pytest.fail(f"{fn.__module__}.{fn.__name__} gave a graded quantity while an answer ran")
 
 
+def test_every_piece_of_the_checks_is_refused_while_an_answer_runs() -> None:
+    """The checks' named mistakes and case makers are built of the right computations (``_gap(_rates(...))`` is
+    the parity gap): an answer calling one earns nothing in a notebook's check, in nbgrader and in ganbias grade."""
+    import importlib
+
+    from ganbias_helpers.checks.items import MODULES
+
+    for name in MODULES:
+        module = importlib.import_module(f"ganbias_helpers.checks.{name}")
+        own = {n: f for n, f in vars(module).items() if inspect.isfunction(f) and f.__module__ == module.__name__}
+        assert own, module.__name__
+        unmarked = sorted(n for n, f in own.items() if not getattr(f, "refused_in_answers", False))
+        assert not unmarked, f"{module.__name__}: mark these @checks_piece: {unmarked}"
+
+
+def test_an_answer_built_of_the_checks_pieces_fails_its_own_check(capsys: pytest.CaptureFixture[str]) -> None:
+    from ganbias_helpers.checks import check, nb04_fairness
+
+    def demographic_parity_gap(y_true, y_pred, group):  # noqa: ANN001, ANN202
+        return nb04_fairness._gap(nb04_fairness._rates(y_true, y_pred, group, None))
+
+    with pytest.raises(AssertionError):
+        check("demographic_parity_gap", {"demographic_parity_gap": demographic_parity_gap})
+    assert "a piece of the course package's checks (ganbias_helpers.checks.nb04_fairness._rates)" in \
+        capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------- the layout
 
 

@@ -6,10 +6,13 @@ from typing import Any
 
 import torch
 
+from ganbias_helpers.reference import checks_piece
+
 from .core import CLASSIFIER, GEN, Case, CheckFailed, close, cpu_models, pair, require
 from .items import Item
 
 
+@checks_piece
 def compare_step(value: Any, expected: tuple[torch.Tensor, torch.Tensor], case: Case) -> None:
     """A steering step's ``(new_noise, classifications)``: tensors, detached, logits before the move, exact length."""
     new_noise, logits = pair(value, case.function)
@@ -36,6 +39,7 @@ def compare_step(value: Any, expected: tuple[torch.Tensor, torch.Tensor], case: 
         raise
 
 
+@checks_piece
 def step_mistakes(holds: tuple[int, ...]) -> dict[str, Any]:
     """Known wrong steering steps, for naming a wrong answer (shared with notebook 06's conditional step)."""
     from ganbias_helpers.reference import project_out
@@ -108,6 +112,7 @@ def step_mistakes(holds: tuple[int, ...]) -> dict[str, Any]:
     return mistakes
 
 
+@checks_piece
 def steering_cases(function: str, specs: list[tuple[bool, int, int, str, tuple[str, ...], dict[str, Any]]]) -> \
         list[Case]:
     """Cases of a steering step: ``(visible, seed, n, target, holds, kwargs)`` each (holds: attribute names)."""
@@ -128,6 +133,7 @@ def steering_cases(function: str, specs: list[tuple[bool, int, int, str, tuple[s
     return cases
 
 
+@checks_piece
 def _visible() -> list[Case]:
     return steering_cases("steering_step", [
         (True, 123, 4, "Male", (), {"step_size": 0.1, "direction": 1}),

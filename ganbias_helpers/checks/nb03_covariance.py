@@ -11,13 +11,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganbias_helpers.reference import covariance_matrix, remove_value, top_covariances, top_magnitude_indices
+from ganbias_helpers.reference import (
+    checks_piece,
+    covariance_matrix,
+    remove_value,
+    top_covariances,
+    top_magnitude_indices,
+)
 
 from .codec import Opaque
 from .core import Case, CheckFailed, as_array, close, equal_ints, pair, require
 from .items import Item
 
 
+@checks_piece
 def normal_samples(seed: int, shape: tuple[int, int], float32: bool = False) -> np.ndarray:
     """Samples of a 4-feature normal with a known covariance, shape ``(*shape, 4)``."""
     cov = np.array([[10, 2, -0.5, -5], [2, 11, 5, 4], [-0.5, 5, 10, 2], [-5, 4, 2, 11]], dtype=np.float64)
@@ -28,6 +35,7 @@ def normal_samples(seed: int, shape: tuple[int, int], float32: bool = False) -> 
 # ---------------------------------------------------------------- covariance_matrix_from_examples
 
 
+@checks_piece
 def _compare_matrix(value: Any, expected: np.ndarray, case: Case) -> None:
     shape = np.shape(case.args[0])
     rows, mixed = int(np.prod(shape[:-1])), int(np.prod(shape[1:]))
@@ -45,15 +53,18 @@ def _compare_matrix(value: Any, expected: np.ndarray, case: Case) -> None:
     close(arr, expected, "the covariance matrix")
 
 
+@checks_piece
 def _cov_by_n(examples: Any) -> np.ndarray:
     x = np.asarray(examples, dtype=np.float64).reshape(-1, np.shape(examples)[-1])
     return np.cov(x, rowvar=False, bias=True)
 
 
+@checks_piece
 def _flat(examples: Any) -> np.ndarray:
     return np.asarray(examples, dtype=np.float64).reshape(-1, np.shape(examples)[-1])
 
 
+@checks_piece
 def cov_case(visible: bool, name: str, x: Any) -> Case:
     """A case of ``covariance_matrix_from_examples`` on ``x``."""
     mistakes = {"you divided by N; the sample covariance divides by N - 1 (np.cov's default)": _cov_by_n,
@@ -65,6 +76,7 @@ def cov_case(visible: bool, name: str, x: Any) -> Case:
                 visible=visible, mistakes=mistakes)
 
 
+@checks_piece
 def _cov_cases() -> list[Case]:
     rng = np.random.default_rng(3)
     return [cov_case(True, "samples of a 4-feature normal, shape (60, 128, 4)", normal_samples(0, (60, 128))),
@@ -74,6 +86,7 @@ def _cov_cases() -> list[Case]:
 # ---------------------------------------------------------------- get_top_magnitude_indices
 
 
+@checks_piece
 def _compare_order(value: Any, expected: np.ndarray, case: Case) -> None:
     require(value, (np.ndarray,), "the result", "a numpy array of indices")
     values = np.abs(np.asarray(case.args[0], dtype=np.float64))
@@ -93,6 +106,7 @@ def _compare_order(value: Any, expected: np.ndarray, case: Case) -> None:
         raise CheckFailed("the indices are not ordered by magnitude, largest first")
 
 
+@checks_piece
 def order_case(visible: bool, name: str, x: Any) -> Case:
     """A case of ``get_top_magnitude_indices`` on ``x``."""
     mistakes = {"smallest magnitude first: the largest comes first": lambda v: top_magnitude_indices(v)[::-1],
@@ -102,6 +116,7 @@ def order_case(visible: bool, name: str, x: Any) -> Case:
                 visible=visible, mistakes=mistakes)
 
 
+@checks_piece
 def _order_cases() -> list[Case]:
     return [order_case(True, "[-2, 0, 1]", np.array([-2.0, 0.0, 1.0])),
             order_case(True, "values whose largest magnitudes are negative",
@@ -112,11 +127,13 @@ def _order_cases() -> list[Case]:
 # ---------------------------------------------------------------- remove_from_list
 
 
+@checks_piece
 def _compare_removed(value: Any, expected: np.ndarray, case: Case) -> None:
     require(value, (np.ndarray,), "the result", "a numpy array")
     equal_ints(value, expected, "the new array")
 
 
+@checks_piece
 def remove_case(visible: bool, name: str, x: Any, value: int) -> Case:
     """A case of ``remove_from_list``: ``x`` without ``value``."""
     mistakes = {"you removed the element at position index_to_remove, not the value index_to_remove":
@@ -127,6 +144,7 @@ def remove_case(visible: bool, name: str, x: Any, value: int) -> Case:
                 visible=visible, unchanged=(0,), mistakes=mistakes)
 
 
+@checks_piece
 def _remove_cases() -> list[Case]:
     return [remove_case(True, "[3, 2, 1, 0] without 1", np.array([3, 2, 1, 0]), 1),
             remove_case(True, "[5, 4, 3] without 4", np.array([5, 4, 3]), 4)]
@@ -135,6 +153,7 @@ def _remove_cases() -> list[Case]:
 # ---------------------------------------------------------------- get_top_covariances
 
 
+@checks_piece
 def _compare_top(value: Any, expected: tuple[np.ndarray, np.ndarray], case: Case) -> None:
     indices, covs = pair(value, case.function)
     idx = as_array(indices, "relevant_indices")
@@ -151,6 +170,7 @@ def _compare_top(value: Any, expected: tuple[np.ndarray, np.ndarray], case: Case
     close(c, expected[1], "highest_covariances", rtol=1e-4)
 
 
+@checks_piece
 def synthetic_changes(seed: int, steps: int, n: int, f: int, target: int) -> np.ndarray:
     """Changes where the target covaries strongly, with both signs, with some features."""
     rng = np.random.default_rng(seed)
@@ -162,6 +182,7 @@ def synthetic_changes(seed: int, steps: int, n: int, f: int, target: int) -> np.
     return changes
 
 
+@checks_piece
 def top_case(visible: bool, name: str, x: Any, target: int, top_n: int | None) -> Case:
     """A case of ``get_top_covariances`` on changes ``x`` for ``target`` (``top_n`` None: the default)."""
     kwargs = {} if top_n is None else {"top_n": top_n}
@@ -174,6 +195,7 @@ def top_case(visible: bool, name: str, x: Any, target: int, top_n: int | None) -
                 _compare_top, visible=visible, mistakes=mistakes)
 
 
+@checks_piece
 def _top_cases() -> list[Case]:
     samples = normal_samples(0, (60, 128), float32=True)
     return [top_case(True, "4-feature normal as a torch tensor, target 1, top_n=3", torch.from_numpy(samples), 1, 3),
@@ -181,6 +203,7 @@ def _top_cases() -> list[Case]:
             top_case(True, "4-feature normal as numpy, target 3, top_n=2", samples, 3, 2)]
 
 
+@checks_piece
 def _top(x: Any, target: int, top_n: int, smallest: bool = False, cut_first: bool = False) -> \
         tuple[np.ndarray, np.ndarray]:
     row = covariance_matrix(np.asarray(x.detach().numpy() if isinstance(x, torch.Tensor) else x))[target]
@@ -189,6 +212,7 @@ def _top(x: Any, target: int, top_n: int, smallest: bool = False, cut_first: boo
     return order, row[order]
 
 
+@checks_piece
 def _signed_top(x: Any, target: int, top_n: int) -> tuple[np.ndarray, np.ndarray]:
     row = covariance_matrix(np.asarray(x))[target]
     order = np.argsort(-row, kind="stable")

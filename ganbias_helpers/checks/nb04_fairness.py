@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ganbias_helpers import reference as ref
+from ganbias_helpers.reference import checks_piece
 
 from .core import Case, CheckFailed, type_name
 from .items import Item
@@ -20,6 +21,7 @@ from .items import Item
 ATOL = 1e-6
 
 
+@checks_piece
 def _compare_gap(value: Any, expected: float, case: Case) -> None:
     if isinstance(value, bool) or not isinstance(value, float):
         raise CheckFailed(f"{case.function} should return a float (for example float(gap)), not {type_name(value)}")
@@ -29,6 +31,7 @@ def _compare_gap(value: Any, expected: float, case: Case) -> None:
         raise CheckFailed(f"{case.function} returned a wrong value (allowed difference {ATOL:g})")
 
 
+@checks_piece
 def _rates(y_true: Any, y_pred: Any, group: Any, truth: int | None, groups: list | None = None) -> list[float]:
     y_true, y_pred, group = (np.asarray(a) for a in (y_true, y_pred, group))
     rates = []
@@ -38,19 +41,23 @@ def _rates(y_true: Any, y_pred: Any, group: Any, truth: int | None, groups: list
     return rates
 
 
+@checks_piece
 def _gap(rates: list[float]) -> float:
     return float(max(rates) - min(rates))
 
 
+@checks_piece
 def _first_two(y_true: Any, y_pred: Any, group: Any, truth: int | None) -> float:
     return _gap(_rates(y_true, y_pred, group, truth, list(np.unique(np.asarray(group)))[:2]))
 
 
+@checks_piece
 def _precision_gap(y_true: Any, y_pred: Any, group: Any) -> float:
     y_true, y_pred, group = (np.asarray(a) for a in (y_true, y_pred, group))
     return _gap([float(np.mean(y_true[(group == g) & (y_pred == 1)] == 1)) for g in np.unique(group)])
 
 
+@checks_piece
 def synthetic_predictions(rng: np.random.Generator, n: int = 600) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                                            np.ndarray]:
     """``n`` synthetic predictions in three groups whose base rates and predictions differ.
@@ -66,6 +73,7 @@ def synthetic_predictions(rng: np.random.Generator, n: int = 600) -> tuple[np.nd
     return y_true, y_pred, group, names
 
 
+@checks_piece
 def _visible_inputs() -> list[tuple[str, tuple]]:
     # The first two groups alike and the third far from both: an answer that compares two groups sees no gap.
     three_true = np.array([1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0])
@@ -81,22 +89,26 @@ def _visible_inputs() -> list[tuple[str, tuple]]:
     ]
 
 
+@checks_piece
 def _signed_first_two(y_true: Any, y_pred: Any, group: Any) -> float:
     rates = _rates(y_true, y_pred, group, None)
     return rates[0] - rates[1] if len(rates) > 1 else 0.0
 
 
+@checks_piece
 def _counts_gap(y_true: Any, y_pred: Any, group: Any) -> float:
     y_pred, group = np.asarray(y_pred), np.asarray(group)
     counts = [float(np.sum(y_pred[group == g] == 1)) for g in np.unique(group)]
     return float(max(counts) - min(counts))
 
 
+@checks_piece
 def _ratio(y_true: Any, y_pred: Any, group: Any) -> float:
     rates = _rates(y_true, y_pred, group, None)
     return 1 - min(rates) / max(rates) if max(rates) > 0 else 0.0
 
 
+@checks_piece
 def _accuracy_gap(y_true: Any, y_pred: Any, group: Any) -> float:
     y_true, y_pred, group = (np.asarray(a) for a in (y_true, y_pred, group))
     return _gap([float(np.mean(y_pred[group == g] == y_true[group == g])) for g in np.unique(group)])
@@ -144,12 +156,14 @@ GAPS: dict[str, tuple[Callable[..., float], dict[str, Callable[..., float]]]] = 
 }
 
 
+@checks_piece
 def gap_case(name: str, visible: bool, desc: str, args: tuple) -> Case:
     """A case of the gap ``name`` on ``(y_true, y_pred, group)``."""
     reference, mistakes = GAPS[name]
     return Case(name, desc, args, {}, reference(*args), _compare_gap, visible=visible, mistakes=mistakes)
 
 
+@checks_piece
 def _visible(name: str) -> Callable[[], list[Case]]:
     def build() -> list[Case]:
         return [gap_case(name, True, desc, args) for desc, args in _visible_inputs()]

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganbias_helpers.reference import inverse_frequency_weights, per_class_recall
+from ganbias_helpers.reference import checks_piece, inverse_frequency_weights, per_class_recall
 
 from .core import Case, CheckFailed, as_array, close, require
 from .items import Item
 
 
+@checks_piece
 def _compare_recall(value: Any, expected: np.ndarray, case: Case) -> None:
     require(value, (np.ndarray,), "the recalls", "a numpy array")
     n_classes = case.args[2]
@@ -29,16 +30,19 @@ def _compare_recall(value: Any, expected: np.ndarray, case: Case) -> None:
     close(value, expected, "the recalls")
 
 
+@checks_piece
 def _precision(y_true: Any, y_pred: Any, n_classes: int) -> np.ndarray:
     y_true, y_pred = (np.asarray(v) for v in (y_true, y_pred))
     return np.array([np.mean(y_true[y_pred == c] == c) if np.any(y_pred == c) else 0.0 for c in range(n_classes)])
 
 
+@checks_piece
 def _counts(y_true: Any, y_pred: Any, n_classes: int) -> np.ndarray:
     y_true, y_pred = (np.asarray(v) for v in (y_true, y_pred))
     return np.array([np.sum((y_true == c) & (y_pred == c)) for c in range(n_classes)], dtype=np.float64)
 
 
+@checks_piece
 def noisy_predictions(rng: np.random.Generator, n: int, n_classes: int, right: float) -> tuple[np.ndarray,
                                                                                              np.ndarray]:
     """``n`` labels of ``n_classes`` classes and predictions right about ``right`` of the time (else random)."""
@@ -46,6 +50,7 @@ def noisy_predictions(rng: np.random.Generator, n: int, n_classes: int, right: f
     return y, np.where(rng.random(n) < right, y, rng.integers(0, n_classes, n))
 
 
+@checks_piece
 def recall_case(visible: bool, desc: str, args: tuple) -> Case:
     """A case of ``per_class_recall`` on ``(y_true, y_pred, n_classes)``."""
     mistakes = {"you computed precision (correct among the predicted c), not recall (correct among the true c)":
@@ -57,12 +62,14 @@ def recall_case(visible: bool, desc: str, args: tuple) -> Case:
                 mistakes=mistakes)
 
 
+@checks_piece
 def _recall_cases() -> list[Case]:
     return [recall_case(True, "5 labels, 3 classes", (np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 3)),
             recall_case(True, "a class with no examples (lists)", ([0, 0, 1], [0, 1, 1], 3)),
             recall_case(True, "torch tensors", (torch.tensor([1, 0, 1, 1]), torch.tensor([1, 1, 0, 1]), 2))]
 
 
+@checks_piece
 def _compare_weights(value: Any, expected: torch.Tensor, case: Case) -> None:
     require(value, (torch.Tensor,), "the weights", "a torch tensor")
     if value.dtype != torch.float32:
@@ -72,17 +79,20 @@ def _compare_weights(value: Any, expected: torch.Tensor, case: Case) -> None:
     close(value, expected, "the weights")
 
 
+@checks_piece
 def _with_classes(labels: Any, n_classes: int, k: int) -> torch.Tensor:
     counts = torch.bincount(torch.as_tensor(np.asarray(labels), dtype=torch.int64), minlength=n_classes).double()
     weights = len(np.asarray(labels)) / (k * counts.clamp_min(1))
     return torch.where(counts > 0, weights, torch.zeros_like(weights)).float()
 
 
+@checks_piece
 def _unnormalised(labels: Any, n_classes: int) -> torch.Tensor:
     counts = torch.bincount(torch.as_tensor(np.asarray(labels), dtype=torch.int64), minlength=n_classes).double()
     return torch.where(counts > 0, 1 / counts.clamp_min(1), torch.zeros_like(counts)).float()
 
 
+@checks_piece
 def weights_case(visible: bool, desc: str, args: tuple) -> Case:
     """A case of ``inverse_frequency_weights`` on ``(labels, n_classes)``."""
     mistakes = {"you rescaled the weights to sum to 1; the balanced weight is N / (n_classes * count)":
@@ -99,6 +109,7 @@ def weights_case(visible: bool, desc: str, args: tuple) -> Case:
                 visible=visible, mistakes=mistakes)
 
 
+@checks_piece
 def _weight_cases() -> list[Case]:
     return [weights_case(True, "[0, 0, 0, 1] as a tensor, 2 classes", (torch.tensor([0, 0, 0, 1]), 2)),
             weights_case(True, "balanced classes (a list)", ([0, 1, 0, 1], 2)),

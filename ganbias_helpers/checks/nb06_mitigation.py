@@ -10,19 +10,21 @@ from typing import Any
 
 import torch
 
-from ganbias_helpers.reference import project_out
+from ganbias_helpers.reference import checks_piece, project_out
 
 from .core import Case, close, require
 from .items import Item
 from .nb02_steering import steering_cases
 
 
+@checks_piece
 def _compare_projection(value: Any, expected: torch.Tensor, case: Case) -> None:
     require(value, (torch.Tensor,), "the projected direction", "a torch tensor")
     scale = float(case.args[0].abs().max())  # the result can be near zero: compare on the input's scale
     close(value, expected, "the projected direction", rtol=1e-4, scale=scale)
 
 
+@checks_piece
 def projection_case(visible: bool, desc: str, args: tuple[torch.Tensor, torch.Tensor]) -> Case:
     """A case of ``project_out`` on ``(direction, other)``."""
     mistakes = {"you removed direction's part from other: remove from direction its part along other":
@@ -43,6 +45,7 @@ def projection_case(visible: bool, desc: str, args: tuple[torch.Tensor, torch.Te
                 mistakes=mistakes)
 
 
+@checks_piece
 def _projection_cases() -> list[Case]:
     g = torch.Generator().manual_seed(12)
     a, b = torch.randn(5, 64, generator=g), torch.randn(5, 64, generator=g) * 3
@@ -51,6 +54,7 @@ def _projection_cases() -> list[Case]:
             projection_case(True, "random directions (5, 64), other not of unit length", (a, b))]
 
 
+@checks_piece
 def _conditional_cases() -> list[Case]:
     return steering_cases("conditional_steering_step", [
         (True, 321, 4, "Male", ("Wearing_Lipstick",), {"step_size": 0.1}),
