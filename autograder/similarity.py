@@ -40,8 +40,12 @@ from pathlib import Path
 MIN_TOKENS = 12
 #: A pair is flagged when the rare features it shares are at least this share of the shorter answer's...
 SCORE_THRESHOLD = 0.5
-#: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches.
-EVIDENCE_MARGIN = -0.5
+#: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches...
+EVIDENCE_MARGIN = -1.5
+#: ... and are at least this share of the own statements (not in a known answer) of each of the two...
+OWN_SHARE = 0.5
+#: ... and the two answers' known statements are this alike (Jaccard index): a copy keeps the answer it starts from.
+SAME_BASE = 0.7
 #: An exact normalised answer written by at least this many students is common, whatever their share.
 COMMON_MIN = 3
 #: A known source matches an answer holding at least this share of the source's features.
@@ -59,6 +63,7 @@ class Answer:
     normalised: str
     statements: dict[int, str] = field(default_factory=dict)
     sequence: frozenset[int] = field(default_factory=frozenset)
+    contexts: dict[int, frozenset[int]] = field(default_factory=dict)
 
     @property
     def features(self) -> frozenset[int]:
@@ -162,24 +167,39 @@ def _blocks(normalised: str) -> list[list[ast.stmt]]:
     return blocks
 
 
+#: Statements that carry no code: a string alone (a docstring or comment in any place), ``pass``, a bare header.
+_EMPTY = frozenset({"pass", "else:", "try:", "STR", "..."})
+
+
+def _lines(normalised: str) -> list[list[str]]:
+    """Each block's statements, each alone (a compound statement by its header), without the empty ones."""
+    return [[text for text in map(_line, block) if text not in _EMPTY] for block in _blocks(normalised)]
+
+
+def _parts(normalised: str) -> tuple[dict[int, str], frozenset[int], dict[int, frozenset[int]]]:
+    """Statements by hash, pairs of consecutive statements (hashes), and each statement's pairs (where it stands)."""
+    found: dict[int, str] = {}
+    contexts: dict[int, set[int]] = defaultdict(set)
+    for lines in _lines(normalised):
+        ext = ["<start>", *lines, "<end>"]
+        for a, b in zip(ext, ext[1:]):
+            pair = hash(("pair", a, b))
+            for text in (a, b):
+                if text not in ("<start>", "<end>"):
+                    h = hash(("stmt", text))
+                    found[h] = text
+                    contexts[h].add(pair)
+    return found, frozenset().union(*contexts.values()), {h: frozenset(c) for h, c in contexts.items()}
+
+
 def statements(normalised: str) -> dict[int, str]:
     """The normalised answer's statements, each alone, by hash."""
-    found: dict[int, str] = {}
-    for block in _blocks(normalised):
-        for node in block:
-            text = _line(node)
-            if text not in ("pass", "else:", "try:"):
-                found[hash(("stmt", text))] = text
-    return found
+    return _parts(normalised)[0]
 
 
 def sequence(normalised: str) -> frozenset[int]:
     """Hashes of the pairs of consecutive statements of each block (where each statement stands)."""
-    found = set()
-    for block in _blocks(normalised):
-        lines = ["<start>"] + [_line(node) for node in block]
-        found.update(hash(("pair", a, b)) for a, b in zip(lines, lines[1:]))
-    return frozenset(found)
+    return _parts(normalised)[1]
 
 
 def is_stub(fn: ast.FunctionDef) -> bool:
@@ -221,7 +241,8 @@ def answers_in_source(code_cells: Iterable[str], functions: Iterable[str]) -> di
 
 def make_answer(student: str, function: str, source: str, normalised: str) -> Answer:
     """An :class:`Answer` with its features computed."""
-    return Answer(student, function, source, normalised, statements(normalised), sequence(normalised))
+    found, pairs, contexts = _parts(normalised)
+    return Answer(student, function, source, normalised, found, pairs, contexts)
 
 
 def collect_answers(students: dict[str, list[str | Path]]) -> tuple[dict[str, list[Answer]], dict[str, int]]:
@@ -379,17 +400,63 @@ def _weights(answers: list[Answer], sources: list[Source]) -> dict[int, float]:
     return {f: 0.0 if f in known else math.log((n + 1) / c) for f, c in counts.items()}
 
 
+def _own(answer: Answer, weights: dict[int, float]) -> list[int]:
+    """The answer's own statements: those no known source or known correct variant holds (they weigh something)."""
+    return [h for h in answer.statements if weights.get(h, 0.0) > 0]
+
+
+def _own_weight(answer: Answer, h: int, weights: dict[int, float], contexts: Iterable[int] | None = None) -> float:
+    """An own statement's weight: its rarity plus that of its rarest place (of ``contexts``, default all of its)."""
+    places = answer.contexts.get(h, frozenset()) if contexts is None else contexts
+    return weights[h] + max((weights.get(g, 0.0) for g in places), default=0.0)
+
+
+def _compare(x: Answer, y: Answer, weights: dict[int, float]) -> tuple[float, float, list[int], int] | None:
+    """How two answers' own code compares: (similarity, evidence, own statements shared in place, most own statements).
+
+    An own statement is shared *in place* when both hold it next to the same statement (a rare pair of consecutive
+    statements both hold): a statement two students both thought of, somewhere else, is chance.
+    """
+    own_x, own_y = _own(x, weights), _own(y, weights)
+    if not own_x or not own_y:
+        return None
+    shared, evidence = [], 0.0
+    for h in own_x:
+        places = [g for g in x.contexts.get(h, ()) if g in y.contexts.get(h, ()) and weights.get(g, 0.0) > 0]
+        if places:
+            shared.append(h)
+            evidence += _own_weight(x, h, weights, places)
+    if not shared:
+        return None
+    total = min(sum(_own_weight(x, h, weights) for h in own_x), sum(_own_weight(y, h, weights) for h in own_y))
+    return evidence / max(total, 1e-12), evidence, shared, max(len(own_x), len(own_y))
+
+
+def _same_base(x: Answer, y: Answer, weights: dict[int, float]) -> float:
+    """Jaccard index of the two answers' known statements (1 when neither has any): whether they build on the same."""
+    known_x = {h for h in x.statements if weights.get(h, 0.0) == 0}
+    known_y = {h for h in y.statements if weights.get(h, 0.0) == 0}
+    union = known_x | known_y
+    return len(known_x & known_y) / len(union) if union else 1.0
+
+
 def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, common_min: int = COMMON_MIN,
                   sources: list[Source] | None = None, min_evidence: float | None = None) -> tuple[list[Pair], int]:
-    """Pairs of answers that share rare code (see the module's docstring).
+    """Pairs of answers that share rare code in the same place (see the module's docstring).
 
-    A pair is kept when its ``similarity`` is at least ``threshold`` and its ``evidence`` at least ``min_evidence``
-    (default: ``ln(N (N - 1) / 2) + EVIDENCE_MARGIN`` for ``N`` answers: a match that chance would give some
-    pair of a large class needs more).
+    A pair is kept when:
 
-    ``sources``: known sources and known correct variants (their code weighs nothing). Exact normalised
-    answers written alike by at least ``common_min`` students are left out: that is the natural answer,
-    not a copy.
+    * its ``similarity`` (the weight of the own statements both wrote in the same place, over the weight of the
+      shorter answer's own statements) is at least ``threshold``;
+    * those statements are at least :data:`OWN_SHARE` of the own statements of each of the two;
+    * their known code (what they share with the known sources and variants) is alike, a Jaccard index of at least
+      :data:`SAME_BASE`: a copy keeps the answer it starts from;
+    * its ``evidence`` is at least ``min_evidence`` (default: ``ln(N (N - 1) / 2) + EVIDENCE_MARGIN`` for ``N``
+      answers: a match that chance would give some pair of a large class needs more).
+
+    ``sources``: known sources and known correct variants (their code weighs nothing and is no one's own).
+    Exact normalised answers written alike by at least ``common_min`` students are left out: that is the
+    natural answer, not a copy.
 
     Returns:
         The pairs (most similar first) and how many answers were left out as common.
@@ -403,12 +470,15 @@ def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, com
     pairs: list[Pair] = []
     if len(kept) < 2:
         return pairs, len(answers) - len(kept)
-    # Every pair at once: weighted intersections from a sparse answers x features matrix times its transpose.
     import math
 
     import numpy as np
     from scipy import sparse
 
+    if min_evidence is None:
+        min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
+    # Candidates at once: the weight of all the rare features two answers share (a sparse answers x features
+    # matrix times its transpose) bounds their evidence from above; only pairs reaching the bar are compared.
     vocab: dict[int, int] = {}
     rows, cols, vals = [], [], []
     for i, answer in enumerate(kept):
@@ -420,19 +490,19 @@ def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, com
                 vals.append(np.sqrt(w))
     matrix = sparse.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(len(kept), len(vocab)))
     inter = (matrix @ matrix.T).tocoo()
-    totals = np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
-    upper = inter.row < inter.col
-    i, j, shared = inter.row[upper], inter.col[upper], inter.data[upper]
-    score = shared / np.maximum(np.minimum(totals[i], totals[j]), 1e-12)
-    if min_evidence is None:
-        min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
-    chosen = (score >= threshold) & (shared >= min_evidence)
-    for a, b, sc, ev in zip(i[chosen], j[chosen], score[chosen], shared[chosen]):
+    chosen = (inter.row < inter.col) & (inter.data >= min_evidence)
+    for a, b in zip(inter.row[chosen], inter.col[chosen]):
         x, y = kept[a], kept[b]
-        common_statements = sorted((h for h in x.statements if h in y.statements and weights.get(h, 0) > 0),
-                                   key=lambda h: -weights[h])
-        pairs.append(Pair(x.function, x, y, round(float(min(sc, 1.0)), 4), round(float(ev), 2),
-                          [x.statements[h] for h in common_statements[:4]]))
+        compared = _compare(x, y, weights)
+        if compared is None:
+            continue
+        score, evidence, shared, most = compared
+        if score < threshold or evidence < min_evidence or len(shared) < OWN_SHARE * most \
+                or _same_base(x, y, weights) < SAME_BASE:
+            continue
+        shared.sort(key=lambda h: -weights[h])
+        pairs.append(Pair(x.function, x, y, round(float(min(score, 1.0)), 4), round(float(evidence), 2),
+                          [x.statements[h] for h in shared[:4]]))
     pairs.sort(key=lambda p: (-p.similarity, -p.evidence, p.a.student, p.b.student))
     return pairs, len(answers) - len(kept)
 
