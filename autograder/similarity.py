@@ -7,16 +7,31 @@ position and every other name the function binds becomes ``v`` (so an inserted v
 not shift the others' names), and literals become their kind.
 
 Small functions invite many independent, identical answers, so two answers are not compared by
-how much of their code they share but by how much of it is *rare*: each feature (a normalised
-statement, or a pair of consecutive statements: where it stands) weighs ``ln((N + 1) / n)``,
-where ``n`` of the ``N`` answers hold it, and nothing when a known source or a known correct
-variant holds it (the solution notebooks' answer cells, the package's own implementations of the
-graded computations, the corpus's correct answers). A pair is flagged when the rare features
-they share cover most of the rare features of the shorter answer (``similarity``) and weigh more
-than chance would give some pair of the class (``evidence``); the report shows the rare
-statements they share, as the reason. An exact normalised answer that several students wrote is
-the natural answer, never a copy. Separately, an answer that is a known source under other names
-is listed with the source it matches.
+how much of their code they share but by the code of *their own* they share, in the same place.
+Each feature (a normalised statement, or a pair of consecutive statements: where a statement
+stands) weighs ``ln((N + 1) / n)``, where ``n`` of the ``N`` answers hold it, and nothing when a
+known source or a known correct variant holds it (the solution notebooks' answer cells, the
+package's own implementations of the graded computations, the corpus's correct answers). An
+answer's *own* statements are those no known answer holds. Two answers share one *in place*
+when both hold it next to the same statement (a rare pair both hold): a statement two students
+both thought of, written somewhere else, is chance, and a copy keeps where each statement
+stands. Each own statement shared in place counts once, its weight plus that of its rarest
+shared pair (so a copy that puts a statement of its own next to a copied one still counts it).
+A pair is flagged when the own statements it shares in place:
+
+* weigh at least half of the shorter answer's own code (``similarity``),
+* are at least half of the own statements of each of the two (a student who wrote three
+  statements of their own and shares one with another student is not that student's copy),
+* weigh more than chance would give some pair of the class (``evidence`` at least
+  ``ln(pairs) + EVIDENCE_MARGIN``: the more pairs, the more chance matches),
+
+and the known code of the two (what they hold of the known answers) is alike (a Jaccard index
+of at least :data:`SAME_BASE`): a copy keeps the answer it starts from, and two students who added the
+same statement to two different textbook answers did not copy. The report shows the own
+statements they share in place, as the reason. An exact normalised answer that several
+students wrote is the natural answer, never a copy, and a string alone (a docstring or comment
+anywhere in the body) carries no code. Separately, an answer that is a known source under
+other names is listed with the source it matches.
 
 It only flags: no grade is read or changed. A match is a reason to look, not evidence.
 ``benchmarks/similarity_benchmark.py`` measures it on planted copies among independent answers.
@@ -38,7 +53,7 @@ from pathlib import Path
 
 #: Answers with fewer normalised tokens than this are not compared (``return x.sum()``).
 MIN_TOKENS = 12
-#: A pair is flagged when the rare features it shares are at least this share of the shorter answer's...
+#: A pair is flagged when the own statements it shares in place weigh at least this share of the shorter answer's...
 SCORE_THRESHOLD = 0.5
 #: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches...
 EVIDENCE_MARGIN = -1.5
@@ -287,9 +302,11 @@ class Pair:
         function: The graded function.
         a: One answer.
         b: The other.
-        similarity: Weight of the rare features both hold over the weight of the shorter answer's (0 to 1).
-        evidence: Weight of the rare features they share (about 3 per statement few others wrote).
-        shared: The rarest statements they both hold, as the reason to look.
+        similarity: Weight of the own statements both wrote in the same place over the weight of the shorter
+            answer's own statements (0 to 1).
+        evidence: Weight of the own statements both wrote in the same place (about ``2 ln(N / 2)`` for each
+            that only these two of ``N`` students wrote).
+        shared: The rarest of those statements, as the reason to look.
     """
 
     function: str
@@ -594,8 +611,9 @@ def render_html(report: Report) -> str:
              "td,th{border:1px solid #ccc;padding:4px;vertical-align:top}pre{margin:0;font-size:12px;"
              "white-space:pre-wrap}th{background:#eee}.id{color:#b00;font-weight:bold}",
              "</style></head><body><h1>Similarity report</h1>",
-             "<p>Pairs of answers that share code few others wrote (names, comments, literals and formatting "
-             "normalised; code that many students or a known source hold counts for nothing), and answers that are "
+             "<p>Pairs of answers that share, in the same place, code of their own that few others wrote (names, "
+             "comments, literals and formatting normalised; code that many students or a known source or known correct "
+             "answer hold counts for nothing), and answers that are "
              "a known source (a solution notebook, the package's own code) under other names. <b>These are flags, "
              "not findings: no grade was changed.</b> Answers left as the stub or very short, and an answer many "
              "students wrote alike, are not listed.</p>",
@@ -622,9 +640,9 @@ def render_html(report: Report) -> str:
             for p in pairs:
                 mark = "<br><span class='id'>identical after normalising</span>" if p.identical else ""
                 why = "".join(f"<li><code>{e(s)}</code></li>" for s in p.shared)
-                parts.append(f"<tr><td>{p.similarity:.0%} of the rarer code shared (weight {p.evidence:.1f}){mark}"
-                             f"<br>rare statements both wrote:<ul>{why}</ul></td><td><b>{e(p.a.student)}</b>"
-                             f"<pre>{e(p.a.source)}</pre></td><td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
+                parts.append(f"<tr><td>{p.similarity:.0%} of the rarer code of their own shared (weight "
+                             f"{p.evidence:.1f}){mark}<br>rare statements both wrote, in the same place:<ul>{why}</ul>"
+                             f"</td><td><b>{e(p.a.student)}</b><pre>{e(p.a.source)}</pre></td><td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
                              "</td></tr>")
             parts.append("</table>")
         if matches:
