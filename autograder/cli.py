@@ -51,7 +51,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--similarity", action="store_true",
                    help="after grading, write similarity.html/.csv: pairs of students' answers that share, in the "
-                        "same place, code of their own few others wrote, and answers that are a known source (flags only; grades unchanged)")
+                        "same place, code of their own few others wrote, and answers that are a known source "
+                        "(flags only; grades unchanged)")
     p.add_argument("--similarity-threshold", type=float, default=0.5, metavar="S",
                    help="share of the shorter answer's own rare code a pair must share, in the same place, to be "
                         "listed (default 0.5)")
