@@ -152,6 +152,9 @@ def test_report_from_notebooks(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "similarity.csv").read_text())))
     row = next(r for r in rows if r["function"] == "equalized_odds_gap")
     assert (row["student_a"], row["student_b"]) == ("alice", "bob") and "labels" in row["answer_b"]
+    # why: the statements of their own both wrote in the same place, on the page and in the CSV
+    assert "a0 = np.asarray(a0).astype(int)" in row["why"]
+    assert "in the same place:<ul><li><code>" in page and "a0 = np.asarray(a0).astype(int)" in page
 
 
 def test_html_escapes_students_code(tmp_path: Path) -> None:
