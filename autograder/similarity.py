@@ -494,13 +494,14 @@ def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, com
 
     if min_evidence is None:
         min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
-    # Candidates at once: the weight of all the rare features two answers share (a sparse answers x features
-    # matrix times its transpose) bounds their evidence from above; only pairs reaching the bar are compared.
+    # Candidates at once, from a sparse answers x features matrix times its transpose: the weight of the rare
+    # statements two answers share plus twice that of the rare pairs they share bounds their evidence from above
+    # (each own statement counts one pair, and a pair holds two statements); only pairs reaching the bar are compared.
     vocab: dict[int, int] = {}
     rows, cols, vals = [], [], []
     for i, answer in enumerate(kept):
         for f in answer.features:
-            w = weights.get(f, 0.0)
+            w = weights.get(f, 0.0) * (2 if f in answer.sequence else 1)
             if w > 0:
                 rows.append(i)
                 cols.append(vocab.setdefault(f, len(vocab)))
