@@ -26,9 +26,9 @@ A pair is flagged when the own statements it shares in place:
   ``ln(pairs) + EVIDENCE_MARGIN``: the more pairs, the more chance matches),
 
 and the known code of the two (what they hold of the known answers) is alike (a Jaccard index
-of at least :data:`SAME_BASE`): a copy keeps the answer it starts from, and two students who added the
-same statement to two different textbook answers did not copy. The report shows the own
-statements they share in place, as the reason. An exact normalised answer that several
+of at least :data:`SAME_BASE`): a copy keeps the answer it starts from, and two students who
+added the same statement to two different textbook answers did not copy. The report shows the
+own statements they share in place, as the reason. An exact normalised answer that several
 students wrote is the natural answer, never a copy, and a string alone (a docstring or comment
 anywhere in the body) carries no code. Separately, an answer that is a known source under
 other names is listed with the source it matches.
@@ -643,7 +643,8 @@ def render_html(report: Report) -> str:
                 why = "".join(f"<li><code>{e(s)}</code></li>" for s in p.shared)
                 parts.append(f"<tr><td>{p.similarity:.0%} of the rarer code of their own shared (weight "
                              f"{p.evidence:.1f}){mark}<br>rare statements both wrote, in the same place:<ul>{why}</ul>"
-                             f"</td><td><b>{e(p.a.student)}</b><pre>{e(p.a.source)}</pre></td><td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
+                             f"</td><td><b>{e(p.a.student)}</b><pre>{e(p.a.source)}</pre></td>"
+                             f"<td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
                              "</td></tr>")
             parts.append("</table>")
         if matches:
