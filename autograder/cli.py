@@ -50,10 +50,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-mb", type=int, default=2048, help="memory a student's code may allocate (MB)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--similarity", action="store_true",
-                   help="after grading, write similarity.html/.csv: pairs of students' answers that share code few "
-                        "others wrote, and answers that are a known source (flags only; grades unchanged)")
+                   help="after grading, write similarity.html/.csv: pairs of students' answers that share, in the "
+                        "same place, code of their own few others wrote, and answers that are a known source "
+                        "(flags only; grades unchanged)")
     p.add_argument("--similarity-threshold", type=float, default=0.5, metavar="S",
-                   help="share of the shorter answer's rare code a pair must share to be listed (default 0.5)")
+                   help="share of the shorter answer's own rare code a pair must share, in the same place, to be "
+                        "listed (default 0.5)")
     p.add_argument("--manual-scores", default=None, metavar="FILE.csv",
                    help="hand scores of the written questions (columns student,question,points), merged into "
                         "grades.csv; without it grades.csv lists what is still to grade by hand (autograder/manual.py)")

@@ -7,16 +7,31 @@ position and every other name the function binds becomes ``v`` (so an inserted v
 not shift the others' names), and literals become their kind.
 
 Small functions invite many independent, identical answers, so two answers are not compared by
-how much of their code they share but by how much of it is *rare*: each feature (a normalised
-statement, or a pair of consecutive statements: where it stands) weighs ``ln((N + 1) / n)``,
-where ``n`` of the ``N`` answers hold it, and nothing when a known source or a known correct
-variant holds it (the solution notebooks' answer cells, the package's own implementations of the
-graded computations, the corpus's correct answers). A pair is flagged when the rare features
-they share cover most of the rare features of the shorter answer (``similarity``) and weigh more
-than chance would give some pair of the class (``evidence``); the report shows the rare
-statements they share, as the reason. An exact normalised answer that several students wrote is
-the natural answer, never a copy. Separately, an answer that is a known source under other names
-is listed with the source it matches.
+how much of their code they share but by the code of *their own* they share, in the same place.
+Each feature (a normalised statement, or a pair of consecutive statements: where a statement
+stands) weighs ``ln((N + 1) / n)``, where ``n`` of the ``N`` answers hold it, and nothing when a
+known source or a known correct variant holds it (the solution notebooks' answer cells, the
+package's own implementations of the graded computations, the corpus's correct answers). An
+answer's *own* statements are those no known answer holds. Two answers share one *in place*
+when both hold it next to the same statement (a rare pair both hold): a statement two students
+both thought of, written somewhere else, is chance, and a copy keeps where each statement
+stands. Each own statement shared in place counts once, its weight plus that of its rarest
+shared pair (so a copy that puts a statement of its own next to a copied one still counts it).
+A pair is flagged when the own statements it shares in place:
+
+* weigh at least half of the shorter answer's own code (``similarity``),
+* are at least half of the own statements of each of the two (a student who wrote three
+  statements of their own and shares one with another student is not that student's copy),
+* weigh more than chance would give some pair of the class (``evidence`` at least
+  ``ln(pairs) + EVIDENCE_MARGIN``: the more pairs, the more chance matches),
+
+and the known code of the two (what they hold of the known answers) is alike (a Jaccard index
+of at least :data:`SAME_BASE`): a copy keeps the answer it starts from, and two students who
+added the same statement to two different textbook answers did not copy. The report shows the
+own statements they share in place, as the reason. An exact normalised answer that several
+students wrote is the natural answer, never a copy, and a string alone (a docstring or comment
+anywhere in the body) carries no code. Separately, an answer that is a known source under
+other names is listed with the source it matches.
 
 It only flags: no grade is read or changed. A match is a reason to look, not evidence.
 ``benchmarks/similarity_benchmark.py`` measures it on planted copies among independent answers.
@@ -38,10 +53,14 @@ from pathlib import Path
 
 #: Answers with fewer normalised tokens than this are not compared (``return x.sum()``).
 MIN_TOKENS = 12
-#: A pair is flagged when the rare features it shares are at least this share of the shorter answer's...
+#: A pair is flagged when the own statements it shares in place weigh at least this share of the shorter answer's...
 SCORE_THRESHOLD = 0.5
-#: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches.
-EVIDENCE_MARGIN = -0.5
+#: ... and weigh at least ``ln(pairs in the class) + EVIDENCE_MARGIN``: the more pairs, the more chance matches...
+EVIDENCE_MARGIN = -1.5
+#: ... and are at least this share of the own statements (not in a known answer) of each of the two...
+OWN_SHARE = 0.5
+#: ... and the two answers' known statements are this alike (Jaccard index): a copy keeps the answer it starts from.
+SAME_BASE = 0.7
 #: An exact normalised answer written by at least this many students is common, whatever their share.
 COMMON_MIN = 3
 #: A known source matches an answer holding at least this share of the source's features.
@@ -59,6 +78,7 @@ class Answer:
     normalised: str
     statements: dict[int, str] = field(default_factory=dict)
     sequence: frozenset[int] = field(default_factory=frozenset)
+    contexts: dict[int, frozenset[int]] = field(default_factory=dict)
 
     @property
     def features(self) -> frozenset[int]:
@@ -162,24 +182,39 @@ def _blocks(normalised: str) -> list[list[ast.stmt]]:
     return blocks
 
 
+#: Statements that carry no code: a string alone (a docstring or comment in any place), ``pass``, a bare header.
+_EMPTY = frozenset({"pass", "else:", "try:", "STR", "..."})
+
+
+def _lines(normalised: str) -> list[list[str]]:
+    """Each block's statements, each alone (a compound statement by its header), without the empty ones."""
+    return [[text for text in map(_line, block) if text not in _EMPTY] for block in _blocks(normalised)]
+
+
+def _parts(normalised: str) -> tuple[dict[int, str], frozenset[int], dict[int, frozenset[int]]]:
+    """Statements by hash, pairs of consecutive statements (hashes), and each statement's pairs (where it stands)."""
+    found: dict[int, str] = {}
+    contexts: dict[int, set[int]] = defaultdict(set)
+    for lines in _lines(normalised):
+        ext = ["<start>", *lines, "<end>"]
+        for a, b in zip(ext, ext[1:]):
+            pair = hash(("pair", a, b))
+            for text in (a, b):
+                if text not in ("<start>", "<end>"):
+                    h = hash(("stmt", text))
+                    found[h] = text
+                    contexts[h].add(pair)
+    return found, frozenset().union(*contexts.values()), {h: frozenset(c) for h, c in contexts.items()}
+
+
 def statements(normalised: str) -> dict[int, str]:
     """The normalised answer's statements, each alone, by hash."""
-    found: dict[int, str] = {}
-    for block in _blocks(normalised):
-        for node in block:
-            text = _line(node)
-            if text not in ("pass", "else:", "try:"):
-                found[hash(("stmt", text))] = text
-    return found
+    return _parts(normalised)[0]
 
 
 def sequence(normalised: str) -> frozenset[int]:
     """Hashes of the pairs of consecutive statements of each block (where each statement stands)."""
-    found = set()
-    for block in _blocks(normalised):
-        lines = ["<start>"] + [_line(node) for node in block]
-        found.update(hash(("pair", a, b)) for a, b in zip(lines, lines[1:]))
-    return frozenset(found)
+    return _parts(normalised)[1]
 
 
 def is_stub(fn: ast.FunctionDef) -> bool:
@@ -221,7 +256,8 @@ def answers_in_source(code_cells: Iterable[str], functions: Iterable[str]) -> di
 
 def make_answer(student: str, function: str, source: str, normalised: str) -> Answer:
     """An :class:`Answer` with its features computed."""
-    return Answer(student, function, source, normalised, statements(normalised), sequence(normalised))
+    found, pairs, contexts = _parts(normalised)
+    return Answer(student, function, source, normalised, found, pairs, contexts)
 
 
 def collect_answers(students: dict[str, list[str | Path]]) -> tuple[dict[str, list[Answer]], dict[str, int]]:
@@ -266,9 +302,11 @@ class Pair:
         function: The graded function.
         a: One answer.
         b: The other.
-        similarity: Weight of the rare features both hold over the weight of the shorter answer's (0 to 1).
-        evidence: Weight of the rare features they share (about 3 per statement few others wrote).
-        shared: The rarest statements they both hold, as the reason to look.
+        similarity: Weight of the own statements both wrote in the same place over the weight of the shorter
+            answer's own statements (0 to 1).
+        evidence: Weight of the own statements both wrote in the same place (about ``2 ln(N / 2)`` for each
+            that only these two of ``N`` students wrote).
+        shared: The rarest of those statements, as the reason to look.
     """
 
     function: str
@@ -379,17 +417,63 @@ def _weights(answers: list[Answer], sources: list[Source]) -> dict[int, float]:
     return {f: 0.0 if f in known else math.log((n + 1) / c) for f, c in counts.items()}
 
 
+def _own(answer: Answer, weights: dict[int, float]) -> list[int]:
+    """The answer's own statements: those no known source or known correct variant holds (they weigh something)."""
+    return [h for h in answer.statements if weights.get(h, 0.0) > 0]
+
+
+def _own_weight(answer: Answer, h: int, weights: dict[int, float], contexts: Iterable[int] | None = None) -> float:
+    """An own statement's weight: its rarity plus that of its rarest place (of ``contexts``, default all of its)."""
+    places = answer.contexts.get(h, frozenset()) if contexts is None else contexts
+    return weights[h] + max((weights.get(g, 0.0) for g in places), default=0.0)
+
+
+def _compare(x: Answer, y: Answer, weights: dict[int, float]) -> tuple[float, float, list[int], int] | None:
+    """How two answers' own code compares: (similarity, evidence, own statements shared in place, most own statements).
+
+    An own statement is shared *in place* when both hold it next to the same statement (a rare pair of consecutive
+    statements both hold): a statement two students both thought of, somewhere else, is chance.
+    """
+    own_x, own_y = _own(x, weights), _own(y, weights)
+    if not own_x or not own_y:
+        return None
+    shared, evidence = [], 0.0
+    for h in own_x:
+        places = [g for g in x.contexts.get(h, ()) if g in y.contexts.get(h, ()) and weights.get(g, 0.0) > 0]
+        if places:
+            shared.append(h)
+            evidence += _own_weight(x, h, weights, places)
+    if not shared:
+        return None
+    total = min(sum(_own_weight(x, h, weights) for h in own_x), sum(_own_weight(y, h, weights) for h in own_y))
+    return evidence / max(total, 1e-12), evidence, shared, max(len(own_x), len(own_y))
+
+
+def _same_base(x: Answer, y: Answer, weights: dict[int, float]) -> float:
+    """Jaccard index of the two answers' known statements (1 when neither has any): whether they build on the same."""
+    known_x = {h for h in x.statements if weights.get(h, 0.0) == 0}
+    known_y = {h for h in y.statements if weights.get(h, 0.0) == 0}
+    union = known_x | known_y
+    return len(known_x & known_y) / len(union) if union else 1.0
+
+
 def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, common_min: int = COMMON_MIN,
                   sources: list[Source] | None = None, min_evidence: float | None = None) -> tuple[list[Pair], int]:
-    """Pairs of answers that share rare code (see the module's docstring).
+    """Pairs of answers that share rare code in the same place (see the module's docstring).
 
-    A pair is kept when its ``similarity`` is at least ``threshold`` and its ``evidence`` at least ``min_evidence``
-    (default: ``ln(N (N - 1) / 2) + EVIDENCE_MARGIN`` for ``N`` answers: a match that chance would give some
-    pair of a large class needs more).
+    A pair is kept when:
 
-    ``sources``: known sources and known correct variants (their code weighs nothing). Exact normalised
-    answers written alike by at least ``common_min`` students are left out: that is the natural answer,
-    not a copy.
+    * its ``similarity`` (the weight of the own statements both wrote in the same place, over the weight of the
+      shorter answer's own statements) is at least ``threshold``;
+    * those statements are at least :data:`OWN_SHARE` of the own statements of each of the two;
+    * their known code (what they share with the known sources and variants) is alike, a Jaccard index of at least
+      :data:`SAME_BASE`: a copy keeps the answer it starts from;
+    * its ``evidence`` is at least ``min_evidence`` (default: ``ln(N (N - 1) / 2) + EVIDENCE_MARGIN`` for ``N``
+      answers: a match that chance would give some pair of a large class needs more).
+
+    ``sources``: known sources and known correct variants (their code weighs nothing and is no one's own).
+    Exact normalised answers written alike by at least ``common_min`` students are left out: that is the
+    natural answer, not a copy.
 
     Returns:
         The pairs (most similar first) and how many answers were left out as common.
@@ -403,36 +487,40 @@ def similar_pairs(answers: list[Answer], threshold: float = SCORE_THRESHOLD, com
     pairs: list[Pair] = []
     if len(kept) < 2:
         return pairs, len(answers) - len(kept)
-    # Every pair at once: weighted intersections from a sparse answers x features matrix times its transpose.
     import math
 
     import numpy as np
     from scipy import sparse
 
+    if min_evidence is None:
+        min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
+    # Candidates at once, from a sparse answers x features matrix times its transpose: the weight of the rare
+    # statements two answers share plus twice that of the rare pairs they share bounds their evidence from above
+    # (each own statement counts one pair, and a pair holds two statements); only pairs reaching the bar are compared.
     vocab: dict[int, int] = {}
     rows, cols, vals = [], [], []
     for i, answer in enumerate(kept):
         for f in answer.features:
-            w = weights.get(f, 0.0)
+            w = weights.get(f, 0.0) * (2 if f in answer.sequence else 1)
             if w > 0:
                 rows.append(i)
                 cols.append(vocab.setdefault(f, len(vocab)))
                 vals.append(np.sqrt(w))
     matrix = sparse.csr_matrix((np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(len(kept), len(vocab)))
     inter = (matrix @ matrix.T).tocoo()
-    totals = np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
-    upper = inter.row < inter.col
-    i, j, shared = inter.row[upper], inter.col[upper], inter.data[upper]
-    score = shared / np.maximum(np.minimum(totals[i], totals[j]), 1e-12)
-    if min_evidence is None:
-        min_evidence = math.log(max(len(answers) * (len(answers) - 1) / 2, 1)) + EVIDENCE_MARGIN
-    chosen = (score >= threshold) & (shared >= min_evidence)
-    for a, b, sc, ev in zip(i[chosen], j[chosen], score[chosen], shared[chosen]):
+    chosen = (inter.row < inter.col) & (inter.data >= min_evidence)
+    for a, b in zip(inter.row[chosen], inter.col[chosen]):
         x, y = kept[a], kept[b]
-        common_statements = sorted((h for h in x.statements if h in y.statements and weights.get(h, 0) > 0),
-                                   key=lambda h: -weights[h])
-        pairs.append(Pair(x.function, x, y, round(float(min(sc, 1.0)), 4), round(float(ev), 2),
-                          [x.statements[h] for h in common_statements[:4]]))
+        compared = _compare(x, y, weights)
+        if compared is None:
+            continue
+        score, evidence, shared, most = compared
+        if score < threshold or evidence < min_evidence or len(shared) < OWN_SHARE * most \
+                or _same_base(x, y, weights) < SAME_BASE:
+            continue
+        shared.sort(key=lambda h: -weights[h])
+        pairs.append(Pair(x.function, x, y, round(float(min(score, 1.0)), 4), round(float(evidence), 2),
+                          [x.statements[h] for h in shared[:4]]))
     pairs.sort(key=lambda p: (-p.similarity, -p.evidence, p.a.student, p.b.student))
     return pairs, len(answers) - len(kept)
 
@@ -524,8 +612,9 @@ def render_html(report: Report) -> str:
              "td,th{border:1px solid #ccc;padding:4px;vertical-align:top}pre{margin:0;font-size:12px;"
              "white-space:pre-wrap}th{background:#eee}.id{color:#b00;font-weight:bold}",
              "</style></head><body><h1>Similarity report</h1>",
-             "<p>Pairs of answers that share code few others wrote (names, comments, literals and formatting "
-             "normalised; code that many students or a known source hold counts for nothing), and answers that are "
+             "<p>Pairs of answers that share, in the same place, code of their own that few others wrote (names, "
+             "comments, literals and formatting normalised; code that many students or a known source or known correct "
+             "answer hold counts for nothing), and answers that are "
              "a known source (a solution notebook, the package's own code) under other names. <b>These are flags, "
              "not findings: no grade was changed.</b> Answers left as the stub or very short, and an answer many "
              "students wrote alike, are not listed.</p>",
@@ -552,9 +641,10 @@ def render_html(report: Report) -> str:
             for p in pairs:
                 mark = "<br><span class='id'>identical after normalising</span>" if p.identical else ""
                 why = "".join(f"<li><code>{e(s)}</code></li>" for s in p.shared)
-                parts.append(f"<tr><td>{p.similarity:.0%} of the rarer code shared (weight {p.evidence:.1f}){mark}"
-                             f"<br>rare statements both wrote:<ul>{why}</ul></td><td><b>{e(p.a.student)}</b>"
-                             f"<pre>{e(p.a.source)}</pre></td><td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
+                parts.append(f"<tr><td>{p.similarity:.0%} of the rarer code of their own shared (weight "
+                             f"{p.evidence:.1f}){mark}<br>rare statements both wrote, in the same place:<ul>{why}</ul>"
+                             f"</td><td><b>{e(p.a.student)}</b><pre>{e(p.a.source)}</pre></td>"
+                             f"<td><b>{e(p.b.student)}</b><pre>{e(p.b.source)}</pre>"
                              "</td></tr>")
             parts.append("</table>")
         if matches:

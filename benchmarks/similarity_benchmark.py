@@ -138,7 +138,7 @@ def quality(classes: int, size: int, copy_rate: float, seed: int, textbook: floa
     copied yet (copies are pairs; three alike would be a common answer).
 
     Returns:
-        (planted copies, of them flagged, flagged pairs, of them independent, copies of textbook answers not counted).
+        (planted copies, of them flagged, flagged pairs, of them independent).
     """
     rng = random.Random(seed)
     pool = variants()

@@ -14,6 +14,7 @@ from autograder_support import save, set_source, solution, trusted_flag
 
 from autograder.similarity import (
     Answer,
+    Source,
     is_stub,
     known_sources,
     make_answer,
@@ -151,6 +152,9 @@ def test_report_from_notebooks(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "similarity.csv").read_text())))
     row = next(r for r in rows if r["function"] == "equalized_odds_gap")
     assert (row["student_a"], row["student_b"]) == ("alice", "bob") and "labels" in row["answer_b"]
+    # why: the statements of their own both wrote in the same place, on the page and in the CSV
+    assert "a0 = np.asarray(a0).astype(int)" in row["why"]
+    assert "in the same place:<ul><li><code>" in page and "a0 = np.asarray(a0).astype(int)" in page
 
 
 def test_html_escapes_students_code(tmp_path: Path) -> None:
@@ -179,3 +183,40 @@ def test_ganbias_grade_similarity_keeps_grades(tmp_path: Path) -> None:
     assert rows["alice"]["total"] == rows["bob"]["total"] == "3"  # flagged, and graded as before
     flagged = list(csv.DictReader(io.StringIO((out / "similarity.csv").read_text())))
     assert any(r["function"] == "equalized_odds_gap" for r in flagged)
+
+
+def with_own(text: str, own: dict[int, list[str]]) -> str:
+    """``text`` with the lines ``own[k]`` inserted before its ``k``-th top-level statement (1 is the first)."""
+    lines, body = text.strip("\n").split("\n"), 0
+    out = [lines[0]]
+    for line in lines[1:]:
+        if not line.startswith("        "):
+            body += 1
+            out += ["    " + extra for extra in own.get(body, [])]
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_own_statements_count_in_their_place_and_as_a_share_of_each_answer() -> None:
+    # two known answers (their code is no one's own); the students add statements of their own to them
+    known = [Source(name, normalise(fn(text)), answer("", text).features)
+             for name, text in (("solution", SOLUTION_COPY), ("corpus", DIFFERENT))]
+    alice = with_own(SOLUTION_COPY, {2: ["n = len(a)"], 4: ["m = sorted(b)[0]"]})
+    class_ = {
+        "alice": alice,
+        # her copy, renamed, with a statement of its own put next to one of hers
+        "bob": with_own(alice.replace("n = len(a)", "n = len(a)\n    k = np.ravel(c)"), {}).replace("out", "res"),
+        # a statement carol and dave both thought of, in the same place; dave wrote two more of his own
+        "carol": with_own(SOLUTION_COPY, {2: ["w = np.shape(b)"]}),
+        "dave": with_own(SOLUTION_COPY, {1: ["z = list(c).copy()"], 2: ["w = np.shape(b)"], 4: ["q = np.size(a)"]}),
+        # the same statement first, in answers built on two different known answers
+        "erin": with_own(DIFFERENT, {1: ["u = np.unique(group).max()"]}),
+        "frank": with_own(SOLUTION_COPY, {1: ["u = np.unique(c).max()"]}),
+        # one of alice's own statements, in another place
+        "ivy": with_own(SOLUTION_COPY, {1: ["m = sorted(b)[0]"]}),
+        "gina": SOLUTION_COPY,
+        "hugo": DIFFERENT,
+    }
+    pairs, _ = similar_pairs([answer(s, text) for s, text in class_.items()], sources=known)
+    assert [(p.a.student, p.b.student) for p in pairs] == [("alice", "bob")]
+    assert set(pairs[0].shared) == {"v = len(a0)", "v = sorted(a1)[NUM]"}  # why: her own statements, in place
