@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CELEBA ?= ../shared/celeba64
 THREADS ?= 1
+# Test workers (pytest-xdist): one per core of the 2-core machines this suite is measured on.
+JOBS ?= 2
 
 .PHONY: help install demo test test-fast lint notebooks agreement benchmark check-bundle train-classifier train-generator evaluate clean
 
@@ -23,10 +25,10 @@ demo: $(STAMP)  ## the main job: steer the shipped generator toward "Male" and r
 	$(BIN)/ganbias demo
 
 test: $(STAMP)  ## the whole test suite (CPU only, no CelebA needed)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 test-fast: $(STAMP)  ## the edit-test loop: the package, the grader's judging, the notebooks' structure (no slow tests)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not slow"
 
 lint: $(STAMP)  ## ruff over the package, the grader, tests, benchmarks and scripts
 	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks scripts

@@ -4,7 +4,6 @@ the whole corpus graded once per session (tests/test_corpus.py, tests/test_agree
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,18 +54,49 @@ def make_tiny_celeba(
 #: Test files left out of ``make test-fast`` as a whole, though their tests carry no ``slow`` mark of their own.
 SLOW_FILES = {"test_hostile.py": "each hostile submission is graded in a sandbox of its own"}
 
+#: The longest tests (about a minute or more of CPU each), longest first: ``make test``'s two pytest-xdist
+#: workers take tests in the order collected, each the next when it is nearly done (``--dist loadgroup``), so
+#: the longest start first and the short ones fill in around them. A test missing here still runs, later.
+LONGEST_FIRST = (
+    "test_agreement.py::test_nbgrader_and_ganbias_grade_agree_per_function",
+    "test_notebooks.py::test_solution_notebook_runs_headless_validates_and_draws[06_mitigation.ipynb]",
+    "test_student_edition.py::test_grading_under_secrets",
+    "test_corpus.py::",
+    "test_notebooks.py::test_nbgrader_validate_fails_on_every_untouched_release_notebook",
+    "test_guide.py::test_the_quickstart_table_is_what_the_demo_prints",
+    "test_hostile.py::",
+    "test_guide.py::test_grading_as_the_guide_says_with_both_tools",
+    "test_notebooks.py::test_solution_notebook_runs_headless_validates_and_draws",
+    "test_notebooks.py::test_notebook_1_trains_a_classifier_when_given_a_celeba_folder",
+    "test_student_edition.py::",
+    "test_jupyterlab.py::",
+    "test_reports.py::",
+)
+
+#: Module-scoped fixtures worth building once: under pytest-xdist, the tests using one run on one worker.
+SHARED_MODULE_FIXTURES = ("sandbox_batch", "robustness_batch", "fairness_class", "edition", "bundles", "colab",
+                          "jupyterlab", "release", "world", "rendered")
+
+
+def _rank(item: pytest.Item) -> int:
+    where = f"{item.path.name}::{item.name}"
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if where.startswith(prefix)), len(LONGEST_FIRST))
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of :data:`SLOW_FILES` ``slow``; run the tests of the rendered solutions last.
+    """Mark the tests of :data:`SLOW_FILES` ``slow``; order and group the tests for pytest-xdist.
 
-    Those (tests/test_accessibility.py) render what the session's background notebook runs executed: placed
-    last, they find the runs finished instead of waiting for them while the rest of the suite could run beside.
+    The longest tests come first (:data:`LONGEST_FIRST`); the tests sharing an expensive module fixture
+    (:data:`SHARED_MODULE_FIXTURES`) form one group, which ``--dist loadgroup`` gives to one worker; the tests of
+    the rendered solutions (tests/test_accessibility.py) come last, when the notebook runs they render are done.
     """
     for item in items:
         if item.path.name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
-    rendered = [item for item in items if "rendered" in getattr(item, "fixturenames", ())]
-    items[:] = [item for item in items if item not in rendered] + rendered
+        shared = [f for f in SHARED_MODULE_FIXTURES if f in getattr(item, "fixturenames", ())]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}.{shared[0]}"))
+    items.sort(key=lambda item: (_rank(item), "rendered" in getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture
@@ -88,25 +118,34 @@ def tiny_celeba(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_grades(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Every answer of tests/corpus/ graded by one ``ganbias grade`` batch: entry name -> its notebook's grade."""
+    """Every answer of tests/corpus/ graded by one ``ganbias grade`` batch: entry name -> its notebook's grade.
+
+    Graded once per session, shared by the pytest-xdist workers (the first to ask grades, the others wait).
+    """
+    import json
+
     from agreement_support import grade_corpus
     from corpus_support import load_corpus
+    from filelock import FileLock
+    from notebook_support import shared_root
 
-    return grade_corpus(load_corpus(), tmp_path_factory.mktemp("corpus"))
+    from autograder.records import StudentGrade
+
+    root = shared_root(tmp_path_factory)
+    saved = root / "corpus-grades.json"
+    with FileLock(str(root / "corpus-grades.lock")):
+        if not saved.exists():
+            grades = grade_corpus(load_corpus(), root / "corpus")
+            saved.write_text(json.dumps({name: grade.to_json() for name, grade in grades.items()}))
+    return {name: StudentGrade.from_json(data) for name, data in json.loads(saved.read_text()).items()}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def notebook_jobs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple | None]:
-    """The notebook runs tests/test_notebooks.py's selected tests need, started when the session starts.
+@pytest.fixture(scope="session")
+def shared_runs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (a notebook_support.SharedRuns)
+    """The session's notebook runs (tests/notebook_support.py): each runs once, the first time a test asks."""
+    from notebook_support import SharedRuns, notebook_job, shared_root
 
-    They run in the background, one at a time, beside the other tests (which mostly keep one of two
-    cores busy); tests/test_notebooks.py waits for them. Killed at the session's end if still running.
-    """
-    module = next((item.module for item in request.session.items if item.path.name == "test_notebooks.py"), None)
-    started = module.start_notebook_runs(request.session, tmp_path_factory.mktemp("notebook-runs")) if module else None
-    yield started
-    if started is not None:
-        started[0].cancel()
+    return SharedRuns(shared_root(tmp_path_factory) / "notebook-runs", notebook_job)
 
 
 @pytest.fixture(autouse=True)

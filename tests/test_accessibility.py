@@ -134,39 +134,35 @@ def test_every_figure_of_the_solutions_goes_through_show_figure() -> None:
 # --------------------------------------------------------------------------- rendered pages (slow)
 
 
-def _executed_by_the_notebook_runs(notebook_jobs: tuple | None) -> dict[str, nbformat.NotebookNode]:
-    """The solutions tests/test_notebooks.py's background runs executed, when this session started them.
+def _executed_by_the_notebook_runs(shared_runs) -> dict[str, nbformat.NotebookNode]:  # noqa: ANN001
+    """The solutions the session's notebook runs executed (tests/test_notebooks.py's; run here if not yet run).
 
     Those runs are the course's own (notebook 6 at full size, the others small): rendering them costs no second
-    execution. Empty when the session did not start them (this module run alone).
+    execution. A run that failed is left out here (tests/test_notebooks.py reports it); it is executed again below.
     """
-    if notebook_jobs is None:
-        return {}
-    runner, folders = notebook_jobs
-    finished = runner.wait(workers=2)
     executed = {}
-    for path in SOLUTIONS.glob("*.ipynb"):
-        result, folder = finished.get(path.name), folders.get(path.name)
-        copy = folder / "executed.ipynb" if folder is not None else None
-        if result is not None and result.returncode == 0 and copy is not None and copy.exists():
-            executed[path.name] = nbformat.read(copy, as_version=4)
+    names = sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))
+    for name, (result, folder) in shared_runs.get_all(names).items():
+        copy = folder / "executed.ipynb"
+        if result.returncode == 0 and copy.exists():
+            executed[name] = nbformat.read(copy, as_version=4)
     return executed
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory,
-             notebook_jobs: tuple | None) -> dict[str, tuple[nbformat.NotebookNode, Path]]:
+             shared_runs) -> dict[str, tuple[nbformat.NotebookNode, Path]]:  # noqa: ANN001
     """Every solution executed and rendered to HTML by nbconvert (lab template).
 
-    Executed by the session's notebook runs where they ran (conftest.py orders this module's page tests after
-    them), else here at the small experiment size.
+    Executed by the session's notebook runs (conftest.py orders this module's page tests after the tests that
+    ask for them, so they are usually done); one that failed is executed here at the small experiment size.
     """
     from nbconvert import HTMLExporter
 
     from ganbias_helpers.course import run_notebook
 
     out = tmp_path_factory.mktemp("a11y")
-    executed = _executed_by_the_notebook_runs(notebook_jobs)
+    executed = _executed_by_the_notebook_runs(shared_runs)
     saved = {k: os.environ.get(k) for k in ("GANBIAS_EXPERIMENT_SIZE", "CELEBA_DIR")}
     os.environ["GANBIAS_EXPERIMENT_SIZE"] = "8,2"
     os.environ.pop("CELEBA_DIR", None)

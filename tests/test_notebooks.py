@@ -16,30 +16,27 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_support import (
+    ASSIGNMENT,
+    CELEBA_JOB,
+    FULL_SIZE,
+    NOTEBOOKS,
+    RELEASE,
+    RELEASE_JOB,
+    SOLUTIONS,
+    STEERING,
+    SharedRuns,
+    course_copy,
+)
 
 from autograder.items import graded_notebooks, items_of
-from ganbias_helpers.course import INLINE_BACKEND, image_outputs
-
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "ganbias"
-SOLUTIONS = ROOT / "solutions" / ASSIGNMENT
-RELEASE = ROOT / "notebooks" / ASSIGNMENT
-NOTEBOOKS = [
-    "01_models.ipynb",
-    "02_steering.ipynb",
-    "03_covariance.ipynb",
-    "04_fairness.ipynb",
-    "05_sources_of_bias.ipynb",
-    "06_mitigation.ipynb",
-]
+from ganbias_helpers.course import image_outputs
 
 # The graded functions: notebook -> {grade_id (= function name): points}, from the autograder's own table.
 CONTRACT = {"01_models.ipynb": {"describe_face": 0}} | {  # 01: a 0-point practice exercise (validate fails on it)
@@ -63,14 +60,6 @@ def nbgrader_meta(cell: nbformat.NotebookNode) -> dict:
 def nbgrader(*args: str, cwd: Path, timeout: int = 1800) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def course_copy(tmp_path: Path, folder: Path) -> Path:
-    """Copy a notebook folder and the repository's nbgrader_config.py into a temporary course folder."""
-    dest = tmp_path / "course"
-    shutil.copytree(folder, dest / folder.relative_to(ROOT))
-    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
-    return dest
 
 
 # --------------------------------------------------------------------------- structure (fast)
@@ -223,98 +212,17 @@ def test_release_is_what_nbgrader_generates(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- execution (slow)
 
-#: Steering at this size (8 faces, 2 steps each way) where the notebook's checks do not depend on the size.
-SMALL = "8,2"
-#: The one solution notebook run at the course's full size (256 faces, 30 steps each way), where the size is
-#: the point: notebook 6 steers twice at that size (plainly, then holding an attribute) with the same
-#: ``steer`` that notebooks 2 and 3 call, and its conclusions (the held attribute's weaker slope, its new
-#: rank) are statistics of those runs. Notebooks 2 and 3 run small: their checks hold at any size.
-FULL_SIZE = "06_mitigation.ipynb"
-STEERING = {"02_steering.ipynb", "03_covariance.ipynb", FULL_SIZE}
-RELEASE_JOB, CELEBA_JOB = "release", "01_models.ipynb with a CelebA folder"
-
-
-def start_notebook_runs(session: pytest.Session, root: Path) -> tuple[object, dict[str, Path]] | None:
-    """Start, in the background, the notebook runs this session's selected tests of this module need.
-
-    Called by ``notebook_jobs`` in conftest.py when the session starts. Each solution notebook runs in a
-    copy, in its own folder, through nbgrader's own validator (one execution serves the validation verdict
-    and the outputs); the untouched release goes through one ``nbgrader validate`` over all six notebooks.
-    Nothing is written into ``solutions/`` or ``notebooks/``.
-
-    Returns:
-        ``(runner, job name -> its folder)``, or None when no such test is selected.
-    """
-    from conftest import make_tiny_celeba
-    from notebook_support import Job, JobRunner, job_env, validate_job
-
-    wanted = set()
-    for item in session.items:
-        if getattr(item, "module", None) is not sys.modules[__name__]:
-            continue
-        if item.originalname == "test_solution_notebook_runs_headless_validates_and_draws":
-            wanted.add(item.callspec.params["name"])
-        elif item.originalname == "test_nbgrader_validate_fails_on_every_untouched_release_notebook":
-            wanted.add(RELEASE_JOB)
-        elif item.originalname == "test_notebook_1_trains_a_classifier_when_given_a_celeba_folder":
-            wanted.add(CELEBA_JOB)
-    if not wanted:
-        return None
-    jobs, folders = [], {}
-    for name in [FULL_SIZE, RELEASE_JOB, *NOTEBOOKS, CELEBA_JOB]:  # the longest first
-        if name not in wanted or name in folders:
-            continue
-        folders[name] = out = root / f"job{len(folders)}"
-        if name == RELEASE_JOB:
-            course = course_copy(out, RELEASE)  # with nbgrader_config.py, so its cell timeout applies
-            # Only the verdict matters here, not the steering: small runs.
-            jobs.append(Job(name, [sys.executable, "-m", "nbgrader", "validate",
-                                   *(f"notebooks/{ASSIGNMENT}/{n}" for n in NOTEBOOKS)],
-                            cwd=course, env=job_env({"GANBIAS_EXPERIMENT_SIZE": SMALL}, unset=("CELEBA_DIR",)),
-                            log=out / "job.log"))
-            continue
-        notebook = "01_models.ipynb" if name == CELEBA_JOB else name
-        out.mkdir()
-        shutil.copy(SOLUTIONS / notebook, out / notebook)
-        env = {"MPLBACKEND": INLINE_BACKEND, "GANBIAS_CACHE": str(root / "cache")}  # figures inline, as in Jupyter
-        unset: tuple[str, ...] = ("CELEBA_DIR",)  # notebook 1's optional training must not start unasked
-        if name == CELEBA_JOB:
-            env["CELEBA_DIR"] = str(make_tiny_celeba(root / "celeba"))
-            unset = ()
-        if name in STEERING:
-            if name == FULL_SIZE:
-                unset += ("GANBIAS_EXPERIMENT_SIZE",)
-            else:
-                env["GANBIAS_EXPERIMENT_SIZE"] = SMALL
-        # Notebook 1 with CelebA runs through the course's own run_notebook (what benchmarks/course_timing.py uses).
-        jobs.append(validate_job(name, out / notebook, out, job_env(env, unset), run=name == CELEBA_JOB))
-    return JobRunner(jobs, workers=1), folders
-
-
 @pytest.fixture(scope="module")
-def notebook_runs(request: pytest.FixtureRequest, notebook_jobs: tuple | None) -> dict:
-    """What each notebook run left (started when the session started): job name -> (result, folder)."""
-    assert notebook_jobs is not None, "conftest.py's notebook_jobs should have started this module's notebook runs"
-    from notebook_support import Finished
-
-    runner, folders = notebook_jobs
-    started = time.monotonic()
-    finished = runner.wait(workers=2)  # what is left runs two at a time: nothing else runs now
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:  # each run's time, so growth is seen (durations: the wait)
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\nnotebook runs (waited {time.monotonic() - started:.0f} s for the rest): "
-                                + ", ".join(f"{name} {f.seconds:.0f} s" for name, f in finished.items()))
-    lost = Finished(-1, "the job runner stopped before this job finished", 0.0)
-    return {name: (finished.get(name, lost), folder) for name, folder in folders.items()}
+def notebook_runs(shared_runs: SharedRuns) -> SharedRuns:
+    """The session's notebook runs (conftest.py's ``shared_runs``): each runs once, the first time a test asks."""
+    return shared_runs
 
 
-def executed_solution(notebook_runs: dict, name: str) -> tuple[dict, nbformat.NotebookNode]:
+def executed_solution(notebook_runs: SharedRuns, name: str) -> tuple[dict, nbformat.NotebookNode]:
     """The validation verdict and the executed notebook of one solution job (failing with its output if it broke)."""
     from notebook_support import validated
 
-    finished, folder = notebook_runs[name]
+    finished, folder = notebook_runs.get(name)
     assert finished.returncode == 0, f"{name}: nbgrader's validator could not run it:\n{finished.output[-3000:]}"
     return validated(folder)
 
@@ -327,7 +235,7 @@ def errors_in(nb: nbformat.NotebookNode) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_solution_notebook_runs_headless_validates_and_draws(name: str, notebook_runs: dict) -> None:
+def test_solution_notebook_runs_headless_validates_and_draws(name: str, notebook_runs: SharedRuns) -> None:
     results, nb = executed_solution(notebook_runs, name)
     errors = errors_in(nb)
     assert not errors, f"{name} raised: {errors}"
@@ -340,8 +248,8 @@ def test_solution_notebook_runs_headless_validates_and_draws(name: str, notebook
 
 
 @pytest.mark.slow
-def test_nbgrader_validate_fails_on_every_untouched_release_notebook(notebook_runs: dict) -> None:
-    finished, _ = notebook_runs[RELEASE_JOB]
+def test_nbgrader_validate_fails_on_every_untouched_release_notebook(notebook_runs: SharedRuns) -> None:
+    finished, _ = notebook_runs.get(RELEASE_JOB)
     out = finished.output
     assert out.count("VALIDATION FAILED") == len(NOTEBOOKS), f"all must fail:\n{out[-3000:]}"
     assert "Success!" not in out
@@ -349,10 +257,10 @@ def test_nbgrader_validate_fails_on_every_untouched_release_notebook(notebook_ru
 
 
 @pytest.mark.slow
-def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(notebook_runs: dict) -> None:
-    finished, folder = notebook_runs[CELEBA_JOB]
+def test_notebook_1_trains_a_classifier_when_given_a_celeba_folder(notebook_runs: SharedRuns) -> None:
+    finished, folder = notebook_runs.get(CELEBA_JOB)
     assert finished.returncode == 0, f"01_models.ipynb failed with a CelebA folder:\n{finished.output[-3000:]}"
     nb = nbformat.read(folder / "executed.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "Now using your own classifier" in text
-    assert (notebook_runs[CELEBA_JOB][1] / "my_classifier" / "pretrained_classifier.pth").exists()
+    assert (folder / "my_classifier" / "pretrained_classifier.pth").exists()

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from agreement_support import expected_points, student_id
+from agreement_support import corpus_class, expected_points
 from autograder_support import load, save, set_source, solution, source, why_delegating_answers_cannot_be_caught
 from corpus_support import build_notebook, load_corpus
 
@@ -327,14 +327,16 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     if why := why_delegating_answers_cannot_be_caught():
         pytest.skip(why)
     root = tmp_path / "submitted"
-    expected: dict[str, dict[str, float]] = {}
+    expected: dict[str, dict[str, float]] = {"solution": {}}  # student -> graded function -> fair points
     for notebook in ("03_covariance", "04_fairness", "05_sources_of_bias"):
-        save(solution(notebook), root / f"solution-{notebook}" / f"{notebook}.ipynb")
-        expected[f"solution-{notebook}"] = {i.name: i.points for i in items_of(notebook)}
-    for entry in _corpus_sample():
-        notebook = item_named(entry.function).notebook
-        save(build_notebook(entry, solution(notebook)), root / student_id(entry) / f"{notebook}.ipynb")
-        expected[student_id(entry)] = expected_points(entry)
+        save(solution(notebook), root / "solution" / f"{notebook}.ipynb")
+        expected["solution"] |= {i.name: i.points for i in items_of(notebook)}
+    # The sample dealt out as a class grades it: each student hands in one answer of the sample per notebook.
+    for student, notebooks in corpus_class(_corpus_sample()).items():
+        expected[student] = {}
+        for notebook, entry in notebooks.items():
+            save(build_notebook(entry, solution(notebook)), root / student / f"{notebook}.ipynb")
+            expected[student] |= expected_points(entry)
     hard_coded = copy.deepcopy(solution("04_fairness"))
     for item in items_of("04_fairness"):
         set_source(hard_coded, item.name, "")
@@ -348,38 +350,52 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
             return float(gaps_with_intervals(y_true, y_pred, group, n_boot=1)["gap"].iloc[1])
     '''))
     save(delegating, root / "delegating-fairness-helper" / "04_fairness.ipynb")
-    files = sorted(root.glob("*/*.ipynb"))  # one notebook each: only its functions are graded
+    handed_in = {folder.name: {p.stem for p in folder.glob("*.ipynb")} for folder in root.iterdir()}
     isolation = sandbox.choose_isolation(trusted=True)
 
-    def grade(secret: str | None, out: str) -> dict[str, dict[str, float]]:
+    def grade(secret: str | None, out: str, only: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
+        """Grade the class (``only``: these students of it) under ``secret``; student -> function -> points."""
         if secret is None:
             monkeypatch.delenv(secret_module.SECRET_ENV, raising=False)
         else:
             monkeypatch.setenv(secret_module.SECRET_ENV, secret)
-        summary = grade_batch(files, tmp_path / out, jobs=2, progress=False, isolation=isolation)
+        folders = [root / s for s in only] if only else [root]
+        summary = grade_batch(folders, tmp_path / out, jobs=2, progress=False, force=True, isolation=isolation)
         meta = json.loads((tmp_path / out / "grading.json").read_text())
         assert meta["hidden_cases"] == ("public defaults" if secret is None else "course secret")
         assert ("PUBLIC DEFAULTS" in summary.text()) is (secret is None), summary.text()
-        return {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
+        return {g.student: {f.name: f.points for f in g.functions if f.notebook in handed_in[g.student]}
+                for g in summary.grades}
 
-    public = grade(None, "public")
+    # Under the public defaults, the copied values pass (the fair answers' points there: tests/test_corpus.py).
+    special = ("copied-public-defaults", "delegating-fairness-helper", "solution")
+    public = grade(None, "public", only=special)
     assert public["copied-public-defaults"] == {"demographic_parity_gap": 1, "equalized_odds_gap": 1,
                                                 "equal_opportunity_gap": 1}, "the copied values pass without a secret"
-    first, second, other = grade(SECRET_A, "a"), grade(SECRET_A, "a-again"), grade(SECRET_B, "b")
+    first, other = grade(SECRET_A, "a"), grade(SECRET_B, "b")
     assert first["copied-public-defaults"] == {"demographic_parity_gap": 0, "equalized_odds_gap": 0,
                                                "equal_opportunity_gap": 0}, "copied values must fail under a secret"
-    assert first == second
-    assert _results(tmp_path / "a") == _results(tmp_path / "a-again"), "same secret: identical results files"
+    again = (*special, "corpus-student-001", "corpus-student-002")  # the same secret again, for some of the class
+    second = grade(SECRET_A, "a-again", only=again)
+    assert second == {s: first[s] for s in again}
+    mine = {key: data for key, data in _results(tmp_path / "a").items() if Path(key).stem in again}
+    assert mine == {key: data for key, data in _results(tmp_path / "a-again").items() if Path(key).stem in again}, \
+        "same secret: identical results files"
+    assert len(mine) >= 2 * len(again), sorted(mine)
     assert json.loads((tmp_path / "a" / "grading.json").read_text())["hidden_cases_fingerprint"] == \
         secret_module.fingerprint(SECRET_A)
+    for student in special:
+        assert public[student] == first[student] or student == "copied-public-defaults", student
     for student, points in expected.items():
-        assert first[student] == points == other[student] == public[student], student
+        assert first[student] == points == other[student], student
     assert first["delegating-fairness-helper"]["equalized_odds_gap"] == 0
     # nbgrader's way, under the same secret: the visible and hidden checks in place, as the test cells run them.
     from autograder.hidden import check_hidden
     from ganbias_helpers.checks import check
 
     monkeypatch.setenv(secret_module.SECRET_ENV, SECRET_A)
+    dealt = {entry.name: student for student, notebooks in corpus_class(_corpus_sample()).items()
+             for entry in notebooks.values()}
     for entry in _corpus_sample():
         ns: dict = {}
         exec("import numpy as np\nimport torch\n", ns)
@@ -392,7 +408,7 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
                 passed = True
             except AssertionError:
                 passed = False
-            assert passed == (first[student_id(entry)][fn] == item_named(fn).points), (entry.name, fn)
+            assert passed == (first[dealt[entry.name]][fn] == item_named(fn).points), (entry.name, fn)
     feedback = (tmp_path / "a" / "feedback" / "delegating-fairness-helper.txt").read_text()
     assert "write the computation yourself" in feedback, feedback
 
