@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,12 +106,13 @@ def grade_corpus(entries: list[Entry], workdir: Path, jobs: int = 2) -> dict[str
 
 
 def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
-                  graded: dict[str, StudentGrade] | None = None) -> Agreement:
+                  graded: dict[str, StudentGrade] | Callable[[], dict[str, StudentGrade]] | None = None) -> Agreement:
     """Grade ``entries`` both ways: nbgrader in ``jobs`` fresh nbgrader courses under ``workdir``, and ours.
 
     ``nbgrader autograde`` runs one notebook at a time, so the entries are dealt out to ``jobs`` courses
     graded side by side (each its own gradebook). ``graded``: the entries' grades from :func:`grade_corpus`
-    where the corpus was graded already (ours is then not graded again, and nbgrader runs under the same
+    where the corpus is graded in this session anyway, or a function returning them, called once nbgrader is done
+    (so another process can grade the corpus meanwhile); ours is then not graded again, and nbgrader runs under the same
     hidden cases it was graded with). Otherwise both run under a course secret: the course's own when there
     is one, else a fresh random one for this run (nbgrader's kernels and ``ganbias grade`` read it from the
     environment), so that the hidden cases are not the public defaults, as in a real course.
@@ -151,6 +153,8 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
             os.environ["GANBIAS_EXPERIMENT_SIZE"] = previous
     report.seconds_nbgrader = time.monotonic() - started
     started = time.monotonic()
+    if callable(graded):
+        graded = graded()
     if graded is None:
         files = [folders[student_id(e)] / f"{item_named(e.function).notebook}.ipynb" for e in entries]
         summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,

@@ -10,6 +10,12 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Each pytest-xdist worker keeps to one thread (and so do the processes its tests start: kernels, the demo,
+    # nbgrader): two workers on two cores, each with a pool of threads per core, spend the cores waiting on each
+    # other. Set before anything imports torch or numpy.
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 from ganbias_helpers.attributes import ATTRIBUTE_NAMES  # noqa: E402
 
@@ -54,49 +60,36 @@ def make_tiny_celeba(
 #: Test files left out of ``make test-fast`` as a whole, though their tests carry no ``slow`` mark of their own.
 SLOW_FILES = {"test_hostile.py": "each hostile submission is graded in a sandbox of its own"}
 
-#: The longest tests (about a minute or more of CPU each), longest first: ``make test``'s two pytest-xdist
-#: workers take tests in the order collected, each the next when it is nearly done (``--dist loadgroup``), so
-#: the longest start first and the short ones fill in around them. A test missing here still runs, later.
-LONGEST_FIRST = (
-    "test_agreement.py::test_nbgrader_and_ganbias_grade_agree_per_function",
-    "test_notebooks.py::test_solution_notebook_runs_headless_validates_and_draws[06_mitigation.ipynb]",
-    "test_student_edition.py::test_grading_under_secrets",
-    "test_corpus.py::",
-    "test_notebooks.py::test_nbgrader_validate_fails_on_every_untouched_release_notebook",
-    "test_guide.py::test_the_quickstart_table_is_what_the_demo_prints",
-    "test_hostile.py::",
-    "test_guide.py::test_grading_as_the_guide_says_with_both_tools",
-    "test_notebooks.py::test_solution_notebook_runs_headless_validates_and_draws",
-    "test_notebooks.py::test_notebook_1_trains_a_classifier_when_given_a_celeba_folder",
-    "test_student_edition.py::",
-    "test_jupyterlab.py::",
-    "test_reports.py::",
-)
-
-#: Module-scoped fixtures worth building once: under pytest-xdist, the tests using one run on one worker.
-SHARED_MODULE_FIXTURES = ("sandbox_batch", "robustness_batch", "fairness_class", "edition", "bundles", "colab",
-                          "jupyterlab", "release", "world", "rendered")
+#: The test files by the time they take, longest first (measured with --durations=0; about a minute or more of
+#: CPU each). ``make test`` runs two pytest-xdist workers with ``--dist loadfile``: each file runs whole on one
+#: worker (its module fixtures are built once), and a worker takes the next file when it is done, so the
+#: longest start first and the short ones fill in around them. A file missing here runs after these.
+LONGEST_FILES = ("test_notebooks.py", "test_agreement.py", "test_guide.py", "test_student_edition.py",
+                 "test_hostile.py", "test_jupyterlab.py", "test_corpus.py", "test_autograder.py", "test_reports.py",
+                 "test_training.py", "test_platforms.py")
+#: Run last: it renders the notebooks that tests/test_notebooks.py's runs executed (shared, see conftest's
+#: ``shared_runs``), so it finds them done instead of running them itself.
+LAST_FILES = ("test_accessibility.py",)
 
 
-def _rank(item: pytest.Item) -> int:
-    where = f"{item.path.name}::{item.name}"
-    return next((i for i, prefix in enumerate(LONGEST_FIRST) if where.startswith(prefix)), len(LONGEST_FIRST))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark the tests of :data:`SLOW_FILES` ``slow``."""
+    if item.path.name in SLOW_FILES:
+        item.add_marker(pytest.mark.slow)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of :data:`SLOW_FILES` ``slow``; order and group the tests for pytest-xdist.
+    """Order the test files for pytest-xdist: :data:`LONGEST_FILES` first, :data:`LAST_FILES` last.
 
-    The longest tests come first (:data:`LONGEST_FIRST`); the tests sharing an expensive module fixture
-    (:data:`SHARED_MODULE_FIXTURES`) form one group, which ``--dist loadgroup`` gives to one worker; the tests of
-    the rendered solutions (tests/test_accessibility.py) come last, when the notebook runs they render are done.
+    Each file's tests keep their order and stay together (``--dist loadfile`` hands out whole files).
     """
-    for item in items:
-        if item.path.name in SLOW_FILES:
-            item.add_marker(pytest.mark.slow)
-        shared = [f for f in SHARED_MODULE_FIXTURES if f in getattr(item, "fixturenames", ())]
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}.{shared[0]}"))
-    items.sort(key=lambda item: (_rank(item), "rendered" in getattr(item, "fixturenames", ())))
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if name in LONGEST_FILES:
+            return LONGEST_FILES.index(name)
+        return len(LONGEST_FILES) + 1 if name in LAST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture
@@ -138,6 +131,14 @@ def corpus_grades(tmp_path_factory: pytest.TempPathFactory) -> dict:
             grades = grade_corpus(load_corpus(), root / "corpus")
             saved.write_text(json.dumps({name: grade.to_json() for name, grade in grades.items()}))
     return {name: StudentGrade.from_json(data) for name, data in json.loads(saved.read_text()).items()}
+
+
+@pytest.fixture(scope="session")
+def corpus_out(corpus_grades: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``--out`` folder of the corpus's batch (``corpus_grades``): results, feedback, report.html."""
+    from notebook_support import shared_root
+
+    return shared_root(tmp_path_factory) / "corpus" / "out"
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ the same session, ``ganbias grade``'s side is read from its one batch over the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,14 @@ def sample() -> list:
     return chosen
 
 
-def corpus_graded_in_this_session(request: pytest.FixtureRequest) -> dict | None:
-    """The whole corpus's grades (``corpus_grades``) when tests/test_corpus.py grades it in this session anyway."""
+def corpus_graded_in_this_session(request: pytest.FixtureRequest) -> Callable[[], dict] | None:
+    """The whole corpus's grades (``corpus_grades``) when tests/test_corpus.py grades it in this session anyway.
+
+    A function, called once nbgrader is done: meanwhile another worker may be grading the corpus.
+    """
     if any(item.path.name == "test_corpus.py" and "corpus_grades" in getattr(item, "fixturenames", ())
            for item in request.session.items):
-        return request.getfixturevalue("corpus_grades")
+        return lambda: request.getfixturevalue("corpus_grades")
     return None  # this test alone: grade the sample only
 
 
