@@ -25,10 +25,10 @@ demo: $(STAMP)  ## the main job: steer the shipped generator toward "Male" and r
 	$(BIN)/ganbias demo
 
 test: $(STAMP)  ## the whole test suite (CPU only, no CelebA needed)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 test-fast: $(STAMP)  ## the edit-test loop: the package, the grader's judging, the notebooks' structure (no slow tests)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not slow"
 
 lint: $(STAMP)  ## ruff over the package, the grader, tests, benchmarks and scripts
 	$(BIN)/ruff check ganbias_helpers autograder tests benchmarks scripts

@@ -69,40 +69,78 @@ def expected_points(entry: Entry) -> dict[str, float]:
     return {i.name: entry.points.get(i.name, i.points) for i in items_of(notebook)}
 
 
-def corpus_class(entries: list[Entry]) -> dict[str, dict[str, Entry]]:
-    """Deal the entries out to a class of students, each handing in at most one answer per notebook.
+def answered(entry: Entry) -> set[str]:
+    """The graded functions an entry's cells answer, and every name they bind at their top level.
+
+    Two entries binding one name (a helper, an import under a name) never share a notebook: neither can change
+    what the other's function calls.
+    """
+    import ast
+
+    names = set(entry.cells)
+    for source in entry.cells.values():
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:
+            continue
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def corpus_class(entries: list[Entry]) -> dict[str, dict[str, list[Entry]]]:
+    """Deal the entries out to as few students as can hold them, as a class grades them.
+
+    Each student's copy of a notebook holds several entries' answers, at most one per graded function
+    (:func:`answered`): an entry answering a helper and the function built on it takes both places. The rest
+    of each notebook is the solution's. A function's grade depends only on its own answer (the grader calls a
+    function built on helpers with the reference helpers in place), so each entry is judged as if alone, and a
+    class of 154 answers is 19 students, not 154.
 
     Returns:
-        Student id -> notebook -> the entry whose answer is in that student's copy of the notebook
-        (the rest of each notebook is the solution's).
+        Student id -> notebook -> the entries whose answers are in that student's copy of the notebook.
     """
-    by_notebook: dict[str, list[Entry]] = {}
+    students: list[tuple[set[str], dict[str, list[Entry]]]] = []
+    for entry in sorted(entries, key=lambda e: -len(answered(e))):  # the widest first: fewer students
+        places, notebook = answered(entry), item_named(entry.function).notebook
+        home = next((s for s in students if not s[0] & places), None)
+        if home is None:
+            home = (set(), {})
+            students.append(home)
+        home[0].update(places)
+        home[1].setdefault(notebook, []).append(entry)
+    return {f"corpus-student-{i + 1:03d}": notebooks for i, (_, notebooks) in enumerate(students)}
+
+
+def class_notebook(entries: list[Entry], notebook: str) -> dict:
+    """The solution of ``notebook`` with the answers of ``entries`` (for different functions) put in."""
+    built = solution(notebook)
     for entry in entries:
-        by_notebook.setdefault(item_named(entry.function).notebook, []).append(entry)
-    students: dict[str, dict[str, Entry]] = {}
-    for notebook, mine in sorted(by_notebook.items()):
-        for i, entry in enumerate(mine):
-            students.setdefault(f"corpus-student-{i + 1:03d}", {})[notebook] = entry
-    return students
+        built = build_notebook(entry, built)
+    return built
 
 
 def grade_corpus(entries: list[Entry], workdir: Path, jobs: int = 2) -> dict[str, StudentGrade]:
     """Grade ``entries`` with one ``ganbias grade`` batch, as an instructor grades a class; entry name -> grade.
 
-    The entries are dealt out to students who each hand in several notebooks (:func:`corpus_class`):
-    fewer sandboxed runs than one student per entry, and each notebook is still graded on its own.
-    Each entry's grade holds only the graded functions of its own notebook.
+    The entries are dealt out to a class (:func:`corpus_class`). Each entry's grade holds only the graded
+    functions its cells answer (``entry.points``).
     """
     submitted, students = workdir / "submitted", corpus_class(entries)
     for student, notebooks in students.items():
-        for notebook, entry in notebooks.items():
-            save(build_notebook(entry, solution(notebook)), submitted / student / f"{notebook}.ipynb")
+        for notebook, mine in notebooks.items():
+            save(class_notebook(mine, notebook), submitted / student / f"{notebook}.ipynb")
     summary = grade_batch([submitted], workdir / "out", jobs=jobs, progress=False, force=True,
                           isolation=sandbox.choose_isolation(trusted=True))
     grades = {g.student: g for g in summary.grades}
     return {entry.name: dataclasses.replace(grades[student], functions=[
-        f for f in grades[student].functions if f.notebook == notebook])
-        for student, notebooks in students.items() for notebook, entry in notebooks.items()}
+        f for f in grades[student].functions if f.name in entry.points])
+        for student, notebooks in students.items() for mine in notebooks.values() for entry in mine}
 
 
 def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
@@ -170,7 +208,7 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
             for entry in part:
                 sid = student_id(entry)
                 notebook = item_named(entry.function).notebook
-                for fn, fair in expected_points(entry).items():
+                for fn, fair in entry.points.items():  # the functions it answers (the rest: the solution's)
                     theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
                     report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
     return report

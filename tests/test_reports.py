@@ -164,28 +164,28 @@ def fairness_class(corpus_grades: dict, corpus_out: Path) -> tuple[list, dict, P
 
 
 def test_the_class_report_counts_what_the_corpus_says(fairness_class: tuple[list, dict, Path]) -> None:
-    from agreement_support import expected_points
-
     from autograder.class_report import known_mistakes, summarise
-    from autograder.items import graded_notebooks
 
     entries, grades, out = fairness_class
     who = {e.name: grades[e.name].student for e in entries}
-    assert len(set(who.values())) == len(entries), "each 04 answer is another student's"
-    summary = summarise(list(grades.values()))
+    summary = summarise(list(grades.values()))  # each entry's grade: the functions it answers
     for item in items_of(FAIRNESS):
         s = summary[item.name]
-        full = [who[e.name] for e in entries if expected_points(e)[item.name] == item.points]
-        assert s.students == len(entries) and s.full == len(full), (item.name, s.points)
-        for e in entries:
-            if e.function != item.name or not e.message:
+        mine = [e for e in entries if item.name in e.points]
+        assert len({who[e.name] for e in mine}) == len(mine), "each answer of a function is another student's"
+        full = [who[e.name] for e in mine if e.points[item.name] == item.points]
+        assert s.students == len(mine) and s.full == len(full), (item.name, s.points)
+        for e in mine:
+            if not e.message:
                 continue
             named = [m for m in known_mistakes(item.name) if e.message in m]
             if named:  # a named mistake: counted under it, with who made it
                 assert who[e.name] in s.mistakes[named[0]], (e.name, dict(s.mistakes))
-        stubs = [who[e.name] for e in entries if e.function == item.name and e.kind == "stub"]
+        stubs = [who[e.name] for e in mine if e.kind == "stub"]
         assert set(stubs) <= set(s.kinds["error"]), (stubs, dict(s.kinds))
     page = (out / "report.html").read_text()
+    from autograder.items import graded_notebooks
+
     assert page.count("<img src='data:image/png;base64,") == len(graded_notebooks()), "a figure per notebook"
     assert "alt='04_fairness, students per outcome." in page
     assert "you compared only the first two groups" in page and "<script" not in page.lower()

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from agreement_support import corpus_class, expected_points
+from agreement_support import class_notebook, corpus_class
 from autograder_support import load, save, set_source, solution, source, why_delegating_answers_cannot_be_caught
-from corpus_support import build_notebook, load_corpus
+from corpus_support import load_corpus
 
 from autograder import sandbox
 from autograder.grading import grade_batch
@@ -331,12 +331,14 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     for notebook in ("03_covariance", "04_fairness", "05_sources_of_bias"):
         save(solution(notebook), root / "solution" / f"{notebook}.ipynb")
         expected["solution"] |= {i.name: i.points for i in items_of(notebook)}
-    # The sample dealt out as a class grades it: each student hands in one answer of the sample per notebook.
+    # The sample dealt out as a class (agreement_support.corpus_class): several answers per notebook.
     for student, notebooks in corpus_class(_corpus_sample()).items():
         expected[student] = {}
-        for notebook, entry in notebooks.items():
-            save(build_notebook(entry, solution(notebook)), root / student / f"{notebook}.ipynb")
-            expected[student] |= expected_points(entry)
+        for notebook, mine in notebooks.items():
+            save(class_notebook(mine, notebook), root / student / f"{notebook}.ipynb")
+            expected[student] |= {i.name: i.points for i in items_of(notebook)}
+            for entry in mine:
+                expected[student] |= entry.points
     hard_coded = copy.deepcopy(solution("04_fairness"))
     for item in items_of("04_fairness"):
         set_source(hard_coded, item.name, "")
@@ -395,7 +397,7 @@ def test_grading_under_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
 
     monkeypatch.setenv(secret_module.SECRET_ENV, SECRET_A)
     dealt = {entry.name: student for student, notebooks in corpus_class(_corpus_sample()).items()
-             for entry in notebooks.values()}
+             for mine in notebooks.values() for entry in mine}
     for entry in _corpus_sample():
         ns: dict = {}
         exec("import numpy as np\nimport torch\n", ns)
