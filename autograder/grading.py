@@ -26,6 +26,7 @@ from ganbias_helpers.checks.core import Case
 from . import class_report, sandbox
 from .items import (
     ASSIGNMENT,
+    Item,
     all_items,
     cases_of,
     graded_notebooks,
@@ -82,6 +83,23 @@ class Submission:
     files: list[Path] = field(default_factory=list)
     whole: bool = False
     problems: list[str] = field(default_factory=list)
+
+
+def _items_to_grade(todo: list[tuple[str, Submission]]) -> list[Item]:
+    """The graded functions the submissions in ``todo`` can hold: those of the notebooks their files name.
+
+    A folder (every notebook expected) or a file whose name names no notebook (its cells tell) can hold any.
+    """
+    named: set[str] = set()
+    for _, sub in todo:
+        for path in sub.files:
+            found = notebooks_named_in(path.name)
+            if sub.whole or not found:
+                return list(all_items())
+            named.update(found)
+        if sub.whole:
+            return list(all_items())
+    return [item for item in all_items() if item.notebook in named]
 
 
 def _student_of_file(path: Path) -> str:
@@ -562,7 +580,7 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "students": len(students), **hidden}
     write_atomic(out / "grading.json", json.dumps(meta, indent=1))
     if todo:
-        for item in all_items():  # every case is built (and a broken one reported) before any student runs
+        for item in _items_to_grade(todo):  # their cases are built (a broken one reported) before any student runs
             try:
                 cases_of(item.name, secret)
             except Exception as err:

@@ -245,3 +245,26 @@ def test_an_unreadable_notebook_is_counted_as_unreadable_not_as_a_wrong_answer(t
                                                                 [str(refused.value)])])
     s = summarise([grade])["demographic_parity_gap"]
     assert s.kinds["unreadable"] == ["carol"] and "wrong" not in s.kinds, dict(s.kinds)
+
+
+def test_a_batch_builds_only_the_checks_of_the_notebooks_it_holds(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 04-only batch (a per-notebook bundle) neither waits for nor depends on the steering notebooks' checks."""
+    from autograder.grading import grade_batch
+    from autograder.items import _hidden_cases, hidden_builders
+
+    def broken(secret: str | None) -> list:
+        raise ValueError("a broken builder")
+
+    _hidden_cases.cache_clear()
+    monkeypatch.setitem(hidden_builders(), "steering_step", broken)
+    try:
+        one = save(solution(FAIRNESS), tmp_path / "alice" / f"{FAIRNESS}.ipynb")
+        summary = grade_batch([one], tmp_path / "out", jobs=1, progress=False,
+                              isolation=sandbox.choose_isolation(trusted=True))
+        assert summary.grades[0].total == 3, summary.text()
+        with pytest.raises(RuntimeError, match="cannot build the checks of steering_step"):
+            grade_batch([tmp_path / "alice"], tmp_path / "out-folder", jobs=1, progress=False,
+                        isolation=sandbox.choose_isolation(trusted=True))
+    finally:
+        _hidden_cases.cache_clear()
