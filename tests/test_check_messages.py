@@ -50,3 +50,13 @@ def test_a_step_not_normalised_by_row_says_how(normalise, said: str,  # noqa: AN
         check("steering_step", {"steering_step": _steps(normalise)})
     out = capsys.readouterr().out
     assert "normalise the gradient of each row (dim=1)" in out and said in out
+
+
+def test_the_class_report_keeps_the_steering_advice_readable(capsys: pytest.CaptureFixture[str]) -> None:
+    """The report writes a check's numbers as N: its advice must not read "every row has length N"."""
+    from autograder.class_report import said
+
+    with pytest.raises(AssertionError):
+        check("steering_step", {"steering_step": _steps(lambda g: g)})
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "own length" in ln)
+    assert "unit length" in said(line) and "length N" not in said(line)
