@@ -314,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
     config = _course_script().read_config()
     size = edition.wheel.stat().st_size / 2**20
     print(f"wrote the student edition to {edition.folder} ({edition.files} files; the wheel "
-          f"{edition.wheel.relative_to(edition.folder)}, {size:.1f} MB). Push it as the repository "
+          f"{edition.wheel.relative_to(edition.folder)}, {size:.1f} MiB). Push it as the repository "
           f"{config['repository']} (branch {config['ref']}; course.toml's [student]): Colab installs the wheel "
           "from there.")
     return 0
