@@ -159,8 +159,9 @@ python3 -m venv .venv
 - Write the computation yourself. numpy, torch, pandas and fairlearn are yours to use; an
   answer that calls the course package's own implementation of the graded computation
   (`ganbias_helpers.reference`, or a helper built on it such as `steer`,
-  `gaps_with_intervals` or `hold_tradeoff`) earns no points for that function, and the
-  feedback says so.
+  `gaps_with_intervals` or `hold_tradeoff`, or the pieces the checks and helpers are built
+  of, such as `ganbias_helpers.checks.nb04_fairness._rates`) earns no points for that
+  function, and the feedback says so.
 - Do not rename the graded functions or change their arguments. Helper functions of your
   own are fine.
 
