@@ -414,7 +414,7 @@ def _hide_student_text(result: CallResult) -> None:
                             "graded computation: write the computation yourself")
         else:
             result.error_type = "an exception"
-            result.error = ("it raised an exception (for hidden checks its type, message and line are not shown: "
+            result.error = ("an exception (for hidden checks its type, message and line are not shown: "
                             "try your function on other inputs of the kind the exercise names)")
     result.value = _anonymous(result.value)
 

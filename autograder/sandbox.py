@@ -315,6 +315,23 @@ def bodiless_checks_source(source: str) -> str:
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
+def bodiless_pieces_source(source: str) -> str:
+    """A module of the package (``fairness.py``...) whose functions marked ``@checks_piece`` refuse.
+
+    Such a helper is built of the right computations (``fairness._rates_per_group``: every group's rates), as
+    the checks' pieces are; in the sandbox, where nothing of the package's own calls them, they have no bodies.
+    """
+    tree = ast.parse(source)
+    refusal = "raise RuntimeError('the course package\\'s pieces of graded computations have no bodies while " \
+              "answers are graded: write the computation yourself')"
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                isinstance(d, ast.Name) and d.id == "checks_piece" for d in node.decorator_list):
+            doc = ast.get_docstring(node)
+            node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + ast.parse(refusal).body
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
 class World:
     """What every sandboxed run sees, built once per grading run (call :meth:`close` after).
 
@@ -341,6 +358,10 @@ class World:
         (self.view / "reference.py").write_text(reference.stubbed_source(), encoding="utf-8")
         for module in (self.view / "checks").glob("nb*.py"):  # the named mistakes are built of the right computations
             module.write_text(bodiless_checks_source(module.read_text(encoding="utf-8")), encoding="utf-8")
+        for module in self.view.glob("*.py"):  # the package's helpers marked as pieces of graded computations
+            text = module.read_text(encoding="utf-8")
+            if module.name != "reference.py" and "@checks_piece" in text:
+                module.write_text(bodiless_pieces_source(text), encoding="utf-8")
         (self.view / "weights").mkdir()  # where bubblewrap binds the real weights, read-only
         for path in [self.root, *self.root.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)

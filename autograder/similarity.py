@@ -3,8 +3,10 @@
 For every graded function, each student's answer (the last top-level ``def`` of that name in
 their notebook) is normalised on its syntax tree: the docstring and comments go (the tree has
 none), formatting goes (the tree is printed back), the arguments become ``a0, a1...`` by
-position and every other name the function binds becomes ``v`` (so an inserted variable does
-not shift the others' names), and literals become their kind.
+position (a local that only holds an argument converted, ``labels = np.asarray(y_true)``, reads as
+that argument, as ``y_true = np.asarray(y_true)`` does) and every other name the function binds
+becomes ``v`` (so an inserted variable does not shift the others' names), and literals become
+their kind.
 
 Small functions invite many independent, identical answers, so two answers are not compared by
 how much of their code they share but by the code of *their own* they share, in the same place.
@@ -103,6 +105,28 @@ class _Renamer(ast.NodeTransformer):
             return name
         return self.names.get(name, "v")
 
+    def alias(self, fn: ast.FunctionDef) -> None:
+        """Name ``a<i>`` a local that only ever holds argument ``i`` converted (``labels = np.asarray(y_true)``).
+
+        So that it reads as the answer that rebinds the argument itself (``y_true = np.asarray(y_true)``): a
+        copy that renames its arguments' converted copies reads as what it copies.
+        """
+        stores: dict[str, int] = defaultdict(int)
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                stores[node.id] += 1
+        for statement in fn.body:
+            if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+                continue
+            target, value = statement.targets[0], statement.value
+            pairs = list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and \
+                isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
+            for name, held in pairs:
+                argument = _converted_argument(held)
+                if isinstance(name, ast.Name) and name.id not in self.names and stores[name.id] == 1 and \
+                        argument in self.names and list(self.names.values()).count(self.names[argument]) == 1:
+                    self.names[name.id] = self.names[argument]
+
     def visit_Name(self, node: ast.Name) -> ast.AST:  # noqa: D102, N802
         node.id = self._new(node.id)
         return node
@@ -134,6 +158,30 @@ class _Renamer(ast.NodeTransformer):
         return node
 
 
+#: Calls that convert an argument without computing from it (``np.asarray(y_true)``, ``x.astype(int)``).
+CONVERSIONS = frozenset({"asarray", "array", "as_tensor", "tensor", "from_numpy", "ravel", "flatten", "astype",
+                         "copy", "clone", "detach", "float", "double", "int", "long", "numpy", "cpu", "tolist",
+                         "list", "tuple", "Series"})
+
+
+def _converted_argument(value: ast.expr) -> str | None:
+    """The name ``value`` converts (``np.asarray(name).astype(int)``...), or None when it computes more."""
+    while isinstance(value, ast.Call) and not value.keywords or isinstance(value, ast.Call) and \
+            all(k.arg in ("dtype", "copy") for k in value.keywords):
+        func = value.func
+        called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if called not in CONVERSIONS:
+            return None
+        if isinstance(func, ast.Attribute) and not value.args and called not in ("asarray", "array"):
+            value = func.value  # a method of the converted value: x.astype(int), x.ravel()
+        elif value.args and (called in ("astype",) or not isinstance(func, ast.Attribute) or
+                             isinstance(func.value, ast.Name)):
+            value = value.args[0] if called != "astype" else func.value
+        else:
+            return None
+    return value.id if isinstance(value, ast.Name) else None
+
+
 def _bound_names(fn: ast.FunctionDef) -> set[str]:
     names = set()
     for node in ast.walk(fn):
@@ -160,7 +208,9 @@ def normalise(fn: ast.FunctionDef, in_place: bool = False) -> str:
     arguments = [a.arg for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
     tree.name = "F"
     tree.decorator_list = []
-    return ast.unparse(_Renamer(bound, arguments).visit(tree))  # unparse needs no line numbers
+    renamer = _Renamer(bound, arguments)
+    renamer.alias(tree)
+    return ast.unparse(renamer.visit(tree))  # unparse needs no line numbers
 
 
 def _line(node: ast.stmt) -> str:

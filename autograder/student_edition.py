@@ -159,8 +159,9 @@ python3 -m venv .venv
 - Write the computation yourself. numpy, torch, pandas and fairlearn are yours to use; an
   answer that calls the course package's own implementation of the graded computation
   (`ganbias_helpers.reference`, or a helper built on it such as `steer`,
-  `gaps_with_intervals` or `hold_tradeoff`) earns no points for that function, and the
-  feedback says so.
+  `gaps_with_intervals` or `hold_tradeoff`, or the pieces the checks and helpers are built
+  of, such as `ganbias_helpers.checks.nb04_fairness._rates`) earns no points for that
+  function, and the feedback says so.
 - Do not rename the graded functions or change their arguments. Helper functions of your
   own are fine.
 
@@ -314,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
     config = _course_script().read_config()
     size = edition.wheel.stat().st_size / 2**20
     print(f"wrote the student edition to {edition.folder} ({edition.files} files; the wheel "
-          f"{edition.wheel.relative_to(edition.folder)}, {size:.1f} MB). Push it as the repository "
+          f"{edition.wheel.relative_to(edition.folder)}, {size:.1f} MiB). Push it as the repository "
           f"{config['repository']} (branch {config['ref']}; course.toml's [student]): Colab installs the wheel "
           "from there.")
     return 0

@@ -40,10 +40,10 @@ def main() -> int:
             wheel = download(name, Path(tmp) / "wheels" / name)
             (maybe if name in MAYBE_NOT_ON_COLAB else sizes)[wheel.name] = wheel.stat().st_size
     for name, size in {**sizes, **maybe}.items():
-        print(f"{name:<50} {size / mb:6.2f} MB" + ("  (only where Colab lacks it)" if name in maybe else ""))
+        print(f"{name:<50} {size / mb:6.2f} MiB" + ("  (only where Colab lacks it)" if name in maybe else ""))
     total = sum(sizes.values())
-    print(f"{'downloaded by a fresh Colab session':<50} {total / mb:6.2f} MB "
-          f"({(total + sum(maybe.values())) / mb:.2f} MB where Colab also lacks {', '.join(MAYBE_NOT_ON_COLAB)})")
+    print(f"{'downloaded by a fresh Colab session':<50} {total / mb:6.2f} MiB "
+          f"({(total + sum(maybe.values())) / mb:.2f} MiB where Colab also lacks {', '.join(MAYBE_NOT_ON_COLAB)})")
     return 0
 
 

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .reference import demographic_parity_gap, equalized_odds_gap, gaps_from_rates
+from .reference import checks_piece, demographic_parity_gap, equalized_odds_gap, gaps_from_rates
 
 #: Below this many faces, a rate (and any gap built on it) is reported with a warning, not read as a finding.
 MIN_COUNT = 30
@@ -77,6 +77,7 @@ def group_table(y_true, y_pred, group) -> pd.DataFrame:
     return table
 
 
+@checks_piece  # every group's rates: an answer built on it would get credit for the package's work
 def _rates_per_group(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Rates for many resamples at once. Inputs have shape (n_boot, n); returns (n_boot, 3, n_groups).
 

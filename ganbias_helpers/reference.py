@@ -57,6 +57,7 @@ def graded(fn: F) -> F:
             raise DelegationError(delegation_message(fn.__name__))
         return fn(*args, **kwargs)
 
+    del wrapper.__wrapped__  # type: ignore[attr-defined]  # fn.__wrapped__ would hand out the unrefused body
     return wrapper  # type: ignore[return-value]
 
 
@@ -64,17 +65,21 @@ def checks_piece(fn: F) -> F:
     """Mark ``fn``, a piece of the course's checks (:mod:`ganbias_helpers.checks`), refused while an answer runs.
 
     The checks' named mistakes and case makers are built of the right computations (``_gap(_rates(...))`` is the
-    demographic parity gap), so an answer calling one would get credit for the package's work.
+    demographic parity gap), so an answer calling one would get credit for the package's work. A helper of the
+    package built the same way (``fairness._rates_per_group``: every group's rates) is marked too; in the
+    grader's sandbox every function so marked has no body (``autograder/sandbox.py``).
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if _refusals:
-            raise DelegationError(f"your answer calls a piece of the course package's checks ({fn.__module__}."
+            what = "checks" if fn.__module__.startswith("ganbias_helpers.checks") else "helpers"
+            raise DelegationError(f"your answer calls a piece of the course package's {what} ({fn.__module__}."
                                   f"{fn.__name__}), which are built of the right computations: write the "
                                   "computation yourself (numpy, torch and fairlearn are fine)")
         return fn(*args, **kwargs)
 
+    del wrapper.__wrapped__  # type: ignore[attr-defined]  # fn.__wrapped__ would hand out the unrefused body
     wrapper.refused_in_answers = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 

@@ -50,3 +50,27 @@ def test_a_step_not_normalised_by_row_says_how(normalise, said: str,  # noqa: AN
         check("steering_step", {"steering_step": _steps(normalise)})
     out = capsys.readouterr().out
     assert "normalise the gradient of each row (dim=1)" in out and said in out
+
+
+def test_the_class_report_keeps_the_steering_advice_readable(capsys: pytest.CaptureFixture[str]) -> None:
+    """The report writes a check's numbers as N: its advice must not read "every row has length N"."""
+    from autograder.class_report import said
+
+    with pytest.raises(AssertionError):
+        check("steering_step", {"steering_step": _steps(lambda g: g)})
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "own length" in ln)
+    assert "unit length" in said(line) and "length N" not in said(line)
+
+
+def test_a_hidden_check_that_raised_reads_as_one_sentence() -> None:
+    """Found in a trial's feedback: "raised it raised an exception (for hidden checks ...)"."""
+    from autograder.grading import _hide_student_text
+    from ganbias_helpers.checks.calls import CallResult
+    from ganbias_helpers.checks.core import describe_failure
+
+    result = CallResult("error", error="Traceback ...\nValueError: the hidden input's value 0.731",
+                        error_type="ValueError")
+    _hide_student_text(result)
+    said = describe_failure(result)
+    assert said.startswith("raised an exception (for hidden checks")
+    assert "0.731" not in said and "ValueError" not in said

@@ -220,3 +220,16 @@ def test_own_statements_count_in_their_place_and_as_a_share_of_each_answer() -> 
     pairs, _ = similar_pairs([answer(s, text) for s, text in class_.items()], sources=known)
     assert [(p.a.student, p.b.student) for p in pairs] == [("alice", "bob")]
     assert set(pairs[0].shared) == {"v = len(a0)", "v = sorted(a1)[NUM]"}  # why: her own statements, in place
+
+
+def test_a_renamed_converted_argument_reads_as_the_argument_rebound() -> None:
+    """Found in a trial: a copy of the solution that wrote ``labels = np.asarray(y_true)`` where it had
+    ``y_true = np.asarray(y_true)`` matched no known source and no one's own code, so it was never listed."""
+    rebinds = "def f(y_true, y_pred):\n    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred).astype(int)\n" \
+              "    return float(np.mean(y_pred[y_true == 1]))\n"
+    renames = "def f(y_true, y_pred):\n    labels, preds = np.asarray(y_true), np.asarray(y_pred).astype(int)\n" \
+              "    return float(np.mean(preds[labels == 1]))\n"
+    computes = "def f(y_true, y_pred):\n    n, preds = len(y_true), np.asarray(y_pred).astype(int)\n" \
+               "    return float(np.mean(preds[n == 1]))\n"
+    assert normalise(fn(rebinds)) == normalise(fn(renames))
+    assert "v, a1 = (len(a0), " in normalise(fn(computes))  # a value computed from an argument stays a local

@@ -515,6 +515,49 @@ def test_an_answer_built_of_the_checks_pieces_fails_its_own_check(capsys: pytest
         capsys.readouterr().out
 
 
+def _odds_from_the_fairness_helpers(y_true, y_pred, group):  # noqa: ANN001, ANN202
+    from ganbias_helpers.fairness import _rates_per_group
+
+    _, codes = np.unique(np.asarray(group), return_inverse=True)
+    rates = np.nan_to_num(_rates_per_group(np.asarray(y_true)[None].astype(int), np.asarray(y_pred)[None].astype(int),
+                                           codes[None], int(codes.max()) + 1)[0])
+    return float(max(np.ptp(rates[1]), np.ptp(rates[2])))
+
+
+def _opportunity_unwrapped(y_true, y_pred, group):  # noqa: ANN001, ANN202
+    from ganbias_helpers.checks import nb04_fairness as c
+
+    return c._gap.__wrapped__(c._rates.__wrapped__(y_true, y_pred, group, 1))
+
+
+@pytest.mark.parametrize(("name", "answer", "said"), [
+    ("equalized_odds_gap", _odds_from_the_fairness_helpers,
+     "a piece of the course package's helpers (ganbias_helpers.fairness._rates_per_group)"),
+    ("equal_opportunity_gap", _opportunity_unwrapped, "__wrapped__"),
+])
+def test_an_answer_built_of_the_package_s_helpers_fails_its_own_check(name: str, answer, said: str,  # noqa: ANN001
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by trying the student edition: the fairness helpers' rates, and a marked function's __wrapped__."""
+    from ganbias_helpers.checks import check
+
+    with pytest.raises(AssertionError):
+        check(name, {name: answer})
+    assert said in capsys.readouterr().out
+
+
+def test_the_sandbox_s_fairness_helpers_have_no_rates() -> None:
+    from autograder.sandbox import bodiless_pieces_source
+    from ganbias_helpers import fairness
+
+    namespace: dict = {}
+    source = bodiless_pieces_source(Path(fairness.__file__).read_text(encoding="utf-8"))
+    exec(compile(source.replace("from .reference import", "from ganbias_helpers.reference import"),  # noqa: S102
+                 "fairness.py", "exec"), namespace)
+    with pytest.raises(RuntimeError, match="no bodies"):
+        namespace["_rates_per_group"](np.zeros((1, 4), int), np.zeros((1, 4), int), np.zeros((1, 4), int), 1)
+    assert callable(namespace["group_table"])  # the rest of the module is whole
+
+
 # --------------------------------------------------------------------------- the layout
 
 

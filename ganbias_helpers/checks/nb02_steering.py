@@ -35,7 +35,7 @@ def compare_step(value: Any, expected: tuple[torch.Tensor, torch.Tensor], case: 
                     "remove the held attributes' parts first, then normalise what is left, row by row (dim=1)"
                     if held else "normalise the gradient of each row (dim=1), not of the whole batch"
                     if whole_batch else "normalise the gradient of each row (dim=1): divide each row by its own "
-                    "length (its L2 norm), so that every row has length 1")) from None
+                    "length (its L2 norm), so that every row has unit length")) from None
         raise
 
 
