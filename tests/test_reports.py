@@ -163,6 +163,7 @@ def fairness_class(corpus_grades: dict, corpus_out: Path) -> tuple[list, dict, P
     return entries, {e.name: corpus_grades[e.name] for e in entries}, corpus_out
 
 
+@pytest.mark.slow  # the whole corpus graded (corpus_grades)
 def test_the_class_report_counts_what_the_corpus_says(fairness_class: tuple[list, dict, Path]) -> None:
     from autograder.class_report import known_mistakes, summarise
 
@@ -191,6 +192,7 @@ def test_the_class_report_counts_what_the_corpus_says(fairness_class: tuple[list
     assert "you compared only the first two groups" in page and "<script" not in page.lower()
 
 
+@pytest.mark.slow  # the whole corpus graded (corpus_grades)
 def test_the_class_report_opens_in_chromium(fairness_class: tuple[list, dict, Path], tmp_path: Path) -> None:
     import shutil
     import subprocess

@@ -152,13 +152,14 @@ FRESH_DRIVER = textwrap.dedent("""
 @pytest.mark.slow
 def test_only_the_student_edition_installed(edition, tmp_path: Path) -> None:  # noqa: ANN001
     fresh = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True, timeout=300)
     python = fresh / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # the dependencies, read only
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(edition.wheel)],
-                   check=True, timeout=300)
+    # This pip installs into the fresh environment (--python): no pip of its own is needed there.
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    "--no-index", str(edition.wheel)], check=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "GANBIAS_COURSE"))}
     env.update(GANBIAS_EXPERIMENT_SIZE="8,2", MPLBACKEND="Agg", OMP_NUM_THREADS="1", PATH=f"{fresh / 'bin'}:"
                + env.get("PATH", ""))
