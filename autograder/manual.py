@@ -135,9 +135,33 @@ def read_manual_scores(path: str | Path) -> dict[str, dict[str, float]]:
     return scores
 
 
+#: The first line of the hand scores' part of a student's feedback file (a rerun replaces what follows it).
+HAND_SCORES_HEADING = "Written questions, graded by hand"
+
+
+def _add_to_feedback(out: Path, student: str, given: dict[str, float], pending: float, autograded: float) -> None:
+    """Put the student's hand scores at the end of ``out/feedback/<id>.txt`` (replacing earlier ones)."""
+    from .records import file_id, write_atomic
+
+    path = out / "feedback" / f"{file_id(student)}.txt"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8").split("\n" + HAND_SCORES_HEADING, 1)[0].rstrip("\n") + "\n"
+    by_id = {q.grade_id: q for q in manual_questions()}
+    hand = sum(given.values())
+    lines = ["", f"{HAND_SCORES_HEADING}: {hand:g} points; with the autograded {autograded:g}, "
+                 f"your total is {autograded + hand:g}."]
+    lines += [f"  {grade_id}: {points:g}/{by_id[grade_id].points:g}" for grade_id, points in sorted(given.items())]
+    if pending:
+        lines.append(f"  still to be graded by hand: {pending:g} points")
+    write_atomic(path, text + "\n".join(lines) + "\n")
+
+
 def apply_manual_scores(out: str | Path, grades: Iterable, scores: dict[str, dict[str, float]] | None = None
                         ) -> list[str]:
     """Add the :data:`COLUMNS` to ``out/grades.csv`` (replacing earlier ones) from ``scores``.
+
+    Each student given hand scores finds them, and the total with them, at the end of their feedback file.
 
     ``grades`` are the batch's ``StudentGrade`` objects: a student's written questions are those of the
     notebooks graded for them. A hand score for a notebook the student did not hand in is kept and counted.
@@ -165,6 +189,8 @@ def apply_manual_scores(out: str | Path, grades: Iterable, scores: dict[str, dic
         pending = sum(by_id[q].points for q in asked - set(given))
         pending_students += pending > 0
         new_rows.append([row[i] for i in keep] + [f"{hand:g}", f"{pending:g}", f"{float(row[total_at]) + hand:g}"])
+        if given:
+            _add_to_feedback(out, student, given, pending, float(row[total_at]))
     text = io.StringIO(newline="")
     csv.writer(text).writerows(new_rows)
     write_atomic(out / "grades.csv", text.getvalue(), newline="")

@@ -91,6 +91,24 @@ def test_grades_csv_lists_what_is_left_and_merges_hand_scores(tmp_path: Path) ->
     assert any("nobody" in line for line in lines)
 
 
+def test_hand_scores_reach_the_student_s_feedback(tmp_path: Path) -> None:
+    from autograder.grading import feedback_text
+
+    grades = [grade("ada"), grade("bob")]
+    write_csv(tmp_path / "grades.csv", grades)
+    (tmp_path / "feedback").mkdir()
+    for g in grades:
+        (tmp_path / "feedback" / f"{g.student}.txt").write_text(feedback_text(g), encoding="utf-8")
+    q = next(q for q in manual_questions() if q.notebook == "04_fairness")
+    for _ in range(2):  # a rerun replaces the part, never adds another
+        apply_manual_scores(tmp_path, grades, {"ada": {q.grade_id: 1.5}})
+    ada = (tmp_path / "feedback" / "ada.txt").read_text(encoding="utf-8")
+    assert ada.startswith(feedback_text(grades[0]).rstrip("\n")), ada
+    assert ada.count("Written questions, graded by hand: 1.5 points; with the autograded 1, your total is 2.5.") == 1
+    assert f"{q.grade_id}: 1.5/{q.points:g}" in ada
+    assert (tmp_path / "feedback" / "bob.txt").read_text(encoding="utf-8") == feedback_text(grades[1])
+
+
 def test_a_bad_hand_scores_file_stops_grade_before_anything_runs(tmp_path: Path, capsys) -> None:
     bad = write_scores(tmp_path / "bad.csv", ["ada,no_such_question,1"])
     code = main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--manual-scores", str(bad)])
