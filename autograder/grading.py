@@ -92,13 +92,13 @@ def _items_to_grade(todo: list[tuple[str, Submission]]) -> list[Item]:
     """
     named: set[str] = set()
     for _, sub in todo:
-        for path in sub.files:
-            found = notebooks_named_in(path.name)
-            if sub.whole or not found:
-                return list(all_items())
-            named.update(found)
         if sub.whole:
             return list(all_items())
+        for path in sub.files:
+            found = notebooks_named_in(path.name)
+            if not found:
+                return list(all_items())
+            named.update(found)
     return [item for item in all_items() if item.notebook in named]
 
 

@@ -139,15 +139,18 @@ def read_manual_scores(path: str | Path) -> dict[str, dict[str, float]]:
 HAND_SCORES_HEADING = "Written questions, graded by hand"
 
 
-def _add_to_feedback(out: Path, student: str, given: dict[str, float], pending: float, autograded: float) -> None:
-    """Put the student's hand scores at the end of ``out/feedback/<id>.txt`` (replacing earlier ones)."""
+def _add_to_feedback(out: Path, student: str, given: dict[str, float], pending: float, autograded: float,
+                     by_id: dict[str, ManualQuestion]) -> None:
+    """Put the student's hand scores at the end of ``out/feedback/<id>.txt`` (replacing earlier ones).
+
+    ``by_id``: every written question by its grade id.
+    """
     from .records import file_id, write_atomic
 
     path = out / "feedback" / f"{file_id(student)}.txt"
     if not path.is_file():
         return
     text = path.read_text(encoding="utf-8").split("\n" + HAND_SCORES_HEADING, 1)[0].rstrip("\n") + "\n"
-    by_id = {q.grade_id: q for q in manual_questions()}
     hand = sum(given.values())
     lines = ["", f"{HAND_SCORES_HEADING}: {hand:g} points; with the autograded {autograded:g}, "
                  f"your total is {autograded + hand:g}."]
@@ -190,7 +193,7 @@ def apply_manual_scores(out: str | Path, grades: Iterable, scores: dict[str, dic
         pending_students += pending > 0
         new_rows.append([row[i] for i in keep] + [f"{hand:g}", f"{pending:g}", f"{float(row[total_at]) + hand:g}"])
         if given:
-            _add_to_feedback(out, student, given, pending, float(row[total_at]))
+            _add_to_feedback(out, student, given, pending, float(row[total_at]), by_id)
     text = io.StringIO(newline="")
     csv.writer(text).writerows(new_rows)
     write_atomic(out / "grades.csv", text.getvalue(), newline="")

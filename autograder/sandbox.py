@@ -287,6 +287,12 @@ CHILD_ENV = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE":
              "MPLCONFIGDIR": "/tmp", "LC_ALL": "C.UTF-8"}
 
 
+def _refuse(node: ast.FunctionDef | ast.AsyncFunctionDef, refusal: str) -> None:
+    """Replace ``node``'s body by the statement ``refusal``, keeping its docstring."""
+    doc = ast.get_docstring(node)
+    node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + ast.parse(refusal).body
+
+
 def bodiless_checks_source(source: str) -> str:
     """A module of ``ganbias_helpers/checks/`` (``nb04_fairness.py``...) whose functions and lambdas refuse.
 
@@ -307,8 +313,7 @@ def bodiless_checks_source(source: str) -> str:
               "computation yourself')"
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in kept:
-            doc = ast.get_docstring(node)
-            node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + ast.parse(refusal).body
+            _refuse(node, refusal)
         elif isinstance(node, ast.Lambda):
             node.body = ast.parse("_ganbias_no_body()", mode="eval").body
     tree.body.append(ast.parse(f"def _ganbias_no_body():\n    {refusal}\n").body[0])
@@ -327,8 +332,7 @@ def bodiless_pieces_source(source: str) -> str:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
                 isinstance(d, ast.Name) and d.id == "checks_piece" for d in node.decorator_list):
-            doc = ast.get_docstring(node)
-            node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + ast.parse(refusal).body
+            _refuse(node, refusal)
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 

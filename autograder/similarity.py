@@ -166,8 +166,7 @@ CONVERSIONS = frozenset({"asarray", "array", "as_tensor", "tensor", "from_numpy"
 
 def _converted_argument(value: ast.expr) -> str | None:
     """The name ``value`` converts (``np.asarray(name).astype(int)``...), or None when it computes more."""
-    while isinstance(value, ast.Call) and not value.keywords or isinstance(value, ast.Call) and \
-            all(k.arg in ("dtype", "copy") for k in value.keywords):
+    while isinstance(value, ast.Call) and all(k.arg in ("dtype", "copy") for k in value.keywords):
         func = value.func
         called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         if called not in CONVERSIONS:

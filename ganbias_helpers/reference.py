@@ -48,17 +48,22 @@ def delegation_message(name: str) -> str:
             "fairlearn are fine)")
 
 
-def graded(fn: F) -> F:
-    """Mark ``fn`` as the implementation of a graded computation (refused while a student's answer runs)."""
+def _refusing(fn: F, message: Callable[[], str]) -> F:
+    """``fn``, raising :class:`DelegationError` with ``message()`` while a student's answer runs (:func:`refused`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if _refusals:
-            raise DelegationError(delegation_message(fn.__name__))
+            raise DelegationError(message())
         return fn(*args, **kwargs)
 
     del wrapper.__wrapped__  # type: ignore[attr-defined]  # fn.__wrapped__ would hand out the unrefused body
     return wrapper  # type: ignore[return-value]
+
+
+def graded(fn: F) -> F:
+    """Mark ``fn`` as the implementation of a graded computation (refused while a student's answer runs)."""
+    return _refusing(fn, lambda: delegation_message(fn.__name__))
 
 
 def checks_piece(fn: F) -> F:
@@ -69,19 +74,15 @@ def checks_piece(fn: F) -> F:
     package built the same way (``fairness._rates_per_group``: every group's rates) is marked too; in the
     grader's sandbox every function so marked has no body (``autograder/sandbox.py``).
     """
+    def message() -> str:
+        what = "checks" if fn.__module__.startswith("ganbias_helpers.checks") else "helpers"
+        return (f"your answer calls a piece of the course package's {what} ({fn.__module__}.{fn.__name__}), which "
+                "are built of the right computations: write the computation yourself (numpy, torch and fairlearn "
+                "are fine)")
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _refusals:
-            what = "checks" if fn.__module__.startswith("ganbias_helpers.checks") else "helpers"
-            raise DelegationError(f"your answer calls a piece of the course package's {what} ({fn.__module__}."
-                                  f"{fn.__name__}), which are built of the right computations: write the "
-                                  "computation yourself (numpy, torch and fairlearn are fine)")
-        return fn(*args, **kwargs)
-
-    del wrapper.__wrapped__  # type: ignore[attr-defined]  # fn.__wrapped__ would hand out the unrefused body
+    wrapper = _refusing(fn, message)
     wrapper.refused_in_answers = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @contextlib.contextmanager

@@ -77,19 +77,14 @@ def answered(entry: Entry) -> set[str]:
     """
     import ast
 
+    from autograder.notebook import _defined_names
+
     names = set(entry.cells)
     for source in entry.cells.values():
         try:
-            body = ast.parse(source).body
+            names |= _defined_names(ast.parse(source))
         except SyntaxError:
             continue
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.Assign):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
 
 

@@ -4,8 +4,8 @@
   printed values), and :func:`ganbias_helpers.plots.figure_bundle` gives a figure a text description that
   reaches JupyterLab and Colab (an HTML ``<img>`` with ``alt`` text, preferred over the PNG by both) and
   text-only front ends (``text/plain``); the solutions show every figure through it;
-* slow: the executed solutions (from tests/test_notebooks.py's runs in a whole-suite session, else executed
-  here at the small experiment size, ``GANBIAS_EXPERIMENT_SIZE=8,2``) are rendered
+* slow: the executed solutions (the session's notebook runs, shared with tests/test_notebooks.py; one whose
+  run failed is executed here at the small experiment size, ``GANBIAS_EXPERIMENT_SIZE=8,2``) are rendered
   to HTML by nbconvert and checked in Debian's chromium with axe-core: no serious or critical violation of
   WCAG 2.0/2.1 A and AA rules in the course's content, and no image without a real description (nbconvert
   writes "No description has been provided for this image" where there is none).
