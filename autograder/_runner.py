@@ -1,9 +1,12 @@
 """Run a student's answers and call their graded functions inside ``ganbias grade``'s sandbox.
 
 This file runs as a script (from a private copy, beside copies of the student package's
-``codec.py`` and ``calls.py``; nothing else of the grader is visible there): it reads one
+``codec.py`` and ``calls.py``; nothing else of the grader is visible there): it reads a
 request on standard input, limits itself, defines each notebook's answers, makes the
-calls and writes framed results to the file descriptor named on its command line.
+calls and writes framed results to the file descriptor named on its command line. The
+request comes in parts, each sent once the calls before it have returned (hidden calls
+after visible ones; the reference helpers, and the notebooks defined again with them, once
+the student's own functions are done).
 
 Each call goes through :func:`ganbias_helpers.checks.calls.perform_call`, which a
 notebook's own check cells use too (``nbgrader autograde``, a student's check), so a
@@ -138,15 +141,23 @@ def preimport_names(programs: dict[str, list[tuple[str, str]]]) -> list[str]:
             for node in ast.walk(tree):
                 wanted += [a.name for a in node.names] if isinstance(node, ast.Import) else \
                     [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-    return [name for name in dict.fromkeys(wanted) if name.split(".")[0] in PREIMPORT
+    return _preimportable(wanted)
+
+
+def _preimportable(names: list[str]) -> list[str]:
+    """``names`` that may be imported before the limits: public modules of :data:`PREIMPORT`, each once."""
+    return [name for name in dict.fromkeys(names) if isinstance(name, str) and name.split(".")[0] in PREIMPORT
             and all(part.isidentifier() and not part.startswith("_") for part in name.split("."))]
 
 
-def _preimport(programs: dict[str, list[tuple[str, str]]]) -> None:
-    """Import :func:`preimport_names` before the limits (none of the student's code runs here)."""
+def _preimport(programs: dict[str, list[tuple[str, str]]], also: list[str]) -> None:
+    """Import :func:`preimport_names` and ``also`` before the limits (none of the student's code runs here).
+
+    ``also``: what the reference helpers of a later part import (only module names: the helpers come later).
+    """
     import importlib
 
-    for name in preimport_names(programs):
+    for name in _preimportable(preimport_names(programs) + list(also)):
         try:
             importlib.import_module(name)
         except BaseException:  # noqa: B036, S110 (the cell reports it when it runs)
@@ -206,6 +217,26 @@ def _send(message: dict[str, Any]) -> None:
         view = view[n:]
 
 
+def _answer(call: dict[str, Any], namespaces: dict[str, dict[str, Any]], models: dict[str, Any], shared: Any,
+            capture: Capture) -> None:
+    """Make one call and send its result."""
+    fn = namespaces.get(call["notebook"], {}).get(call["function"])
+    if not callable(fn):
+        _send({"kind": "result", "id": call["id"], "ok": False,
+               "error": f"{call['function']} is not defined (or is not a function) after running your cells"})
+        return
+    args = fresh_models(models, list(call["args"]))
+    if call.get("watch") and shared is not None:
+        args = watched_args(args, call["watch"], shared)
+    message = perform_call(fn, args, dict(call["kwargs"]), bool(call["return_args"]))
+    message.update(kind="result", id=call["id"], output=capture.take())
+    try:
+        _send(message)
+    except BaseException as err:  # noqa: B036 (a value that cannot be encoded)
+        _send({"kind": "result", "id": call["id"], "ok": False,
+               "error": f"the returned value could not be sent back ({type(err).__name__})"})
+
+
 def main() -> None:
     """Serve one request inside the sandbox (see the module docstring)."""
     global RESULT_FD
@@ -229,9 +260,9 @@ def main() -> None:
 
         torch.set_num_threads(1)
         models["gen"], models["classifier"] = load_pretrained(device="cpu")
-    helpers = reference_helpers(request.get("helpers", {}))
-    _preimport(request["programs"])
-    request_fd = os.dup(0)  # the grader sends the hidden calls on it once the visible ones have returned
+    programs = request["programs"]
+    _preimport(programs, request.get("preimport") or [])
+    request_fd = os.dup(0)  # the grader sends each later part on it once the calls before it have returned
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -242,38 +273,25 @@ def main() -> None:
     _send({"kind": "ready"})
 
     namespaces: dict[str, dict[str, Any]] = {}
-    for notebook, units in request["programs"].items():
-        ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-        errors = []
-        for label, source in units:
-            _send({"kind": "cell", "notebook": notebook, "label": label})
-            errors += run_cell(label, source, ns)
-        ns.update({name: fn for name, fn in helpers.items() if name in request.get("replace", {}).get(notebook, [])})
-        namespaces[notebook] = ns
-        _send({"kind": "loaded", "notebook": notebook, "errors": errors, "output": capture.take()})
-
-    calls = list(request["calls"])
-    more = bool(request.get("more"))
-    while calls or more:
-        if not calls:
-            calls, more = list(_read_request(request_fd)["calls"]), False
-            continue
-        call = calls.pop(0)
-        fn = namespaces.get(call["notebook"], {}).get(call["function"])
-        if not callable(fn):
-            _send({"kind": "result", "id": call["id"], "ok": False,
-                   "error": f"{call['function']} is not defined (or is not a function) after running your cells"})
-            continue
-        args = fresh_models(models, list(call["args"]))
-        if call.get("watch") and shared is not None:
-            args = watched_args(args, call["watch"], shared)
-        message = perform_call(fn, args, dict(call["kwargs"]), bool(call["return_args"]))
-        message.update(kind="result", id=call["id"], output=capture.take())
-        try:
-            _send(message)
-        except BaseException as err:  # noqa: B036 (a value that cannot be encoded)
-            _send({"kind": "result", "id": call["id"], "ok": False,
-                   "error": f"the returned value could not be sent back ({type(err).__name__})"})
+    part = request
+    while True:
+        if "load" in part:  # define these notebooks (again), with the part's reference helpers in place
+            helpers = reference_helpers(part.get("helpers") or {})
+            replace = part.get("replace") or {}
+            for notebook in part["load"]:
+                ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+                errors = []
+                for label, source in programs.get(notebook, []):
+                    _send({"kind": "cell", "notebook": notebook, "label": label})
+                    errors += run_cell(label, source, ns)
+                ns.update({name: fn for name, fn in helpers.items() if name in replace.get(notebook, [])})
+                namespaces[notebook] = ns
+                _send({"kind": "loaded", "notebook": notebook, "errors": errors, "output": capture.take()})
+        for call in part["calls"]:
+            _answer(call, namespaces, models, shared, capture)
+        if not part.get("more"):
+            break
+        part = _read_request(request_fd)
     _send({"kind": "done"})
 
 

@@ -279,10 +279,11 @@ def _read_programs(grade: StudentGrade, files: list[Path], deadline: float = flo
 def grade_student(student: str, sub: Submission, world: World, limits: Limits | None = None) -> StudentGrade:
     """Grade one student's notebooks in the sandbox.
 
-    Independent functions run first, in one sandboxed run; functions that call the
-    student's other graded functions run after, in a fresh one, with the reference
-    versions of those helpers in their place (one mistake costs one function, and
-    nothing from the first run can help the second).
+    One sandboxed process (a fresh one after a hang or crash) checks the independent
+    functions first; only then does it receive the reference versions of the helpers
+    that the other functions call, and define the notebooks again with those in place
+    of the student's, for those functions' checks (one mistake costs one function, and
+    no reference code is in the process while the student's own functions are checked).
     """
     limits = limits or Limits()
     started = time.monotonic()
@@ -291,7 +292,7 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
                          isolation=world.isolation.kind, fingerprint=fingerprint(sub.files))
     programs, unreadable = _read_programs(grade, sub.files, deadline)
     scope = [nb for nb in graded_notebooks() if sub.whole or nb in programs or nb in unreadable]
-    stages: list[list[tuple[Call, Case]]] = [[], []]
+    pairs: list[tuple[Call, Case]] = []
     by_name: dict[str, FunctionGrade] = {}
     for notebook in scope:
         program = programs.get(notebook)
@@ -307,10 +308,10 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
                     watch = tuple(case.unchanged) + (tuple(j for j, a in enumerate(case.args) if isinstance(
                         a, sandbox.codec.ModelRef)) if case.models_untouched else ())
                     call = Call(f"{item.name}#{i}", notebook, item.name, case.args, case.kwargs, case.return_args,
-                                watch, hidden=not case.visible)
-                    stages[bool(item.depends)].append((call, case))
+                                watch, hidden=not case.visible, with_reference=bool(item.depends))
+                    pairs.append((call, case))
     units = {nb: [(u.label, u.source) for u in p.units] for nb, p in programs.items() if nb in scope}
-    cases = {call.id: case for pairs in stages for call, case in pairs}
+    cases = {call.id: case for call, case in pairs}
     verdicts: dict[str, tuple[str | None, str]] = {}
 
     def judge(call_id: str, result: CallResult) -> None:  # as each result arrives; its value is then dropped
@@ -320,47 +321,42 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
         verdicts[call_id] = (_judged(case, result), result.output.strip())
 
     report = sandbox.RunReport(on_result=judge)
-    for stage, pairs in enumerate(stages):
-        if not pairs:
+    dependents = {call.function for call, _ in pairs if call.with_reference}
+    helpers = {k: v for f in dependents for k, v in helper_sources(item_named(f)).items()}
+    replace = {nb: sorted({d for f in dependents if item_named(f).notebook == nb for d in item_named(f).depends})
+               for nb in units}
+    try:
+        sandbox.run(world, units, [call for call, _ in pairs], limits, deadline, helpers, replace, report)
+    except SandboxError as err:
+        grade.status = "grader_error"
+        grade.problems.append(f"grader error (will be retried): {err}")
+        grade.seconds = time.monotonic() - started
+        return grade
+    failures: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+    for call, case in pairs:
+        fg = by_name[call.function]
+        fg.total_cases += 1
+        fg.hidden_cases += not case.visible
+        if call.id not in verdicts:  # failed, hung or skipped: no value came back
+            result = report.results.get(call.id)
+            verdicts[call.id] = (_judged(case, result) if result else "no result came back", "")
+        why, printed = verdicts.pop(call.id)
+        if why is None:
+            fg.passed_cases += 1
+            fg.hidden_passed += not case.visible
             continue
-        dependents = {call.function for call, _ in pairs}
-        helpers = {} if stage == 0 else {k: v for f in dependents for k, v in helper_sources(item_named(f)).items()}
-        replace = {} if stage == 0 else {
-            nb: sorted({d for f in dependents if item_named(f).notebook == nb for d in item_named(f).depends})
-            for nb in units}
-        stage_units = {nb: us for nb, us in units.items() if any(call.notebook == nb for call, _ in pairs)}
-        try:
-            sandbox.run(world, stage_units, [call for call, _ in pairs], limits, deadline, helpers, replace, report)
-        except SandboxError as err:
-            grade.status = "grader_error"
-            grade.problems.append(f"grader error (will be retried): {err}")
-            grade.seconds = time.monotonic() - started
-            return grade
-        failures: dict[tuple[str, bool], list[tuple[str, str]]] = {}
-        for call, case in pairs:
-            fg = by_name[call.function]
-            fg.total_cases += 1
-            fg.hidden_cases += not case.visible
-            if call.id not in verdicts:  # failed, hung or skipped: no value came back
-                result = report.results.get(call.id)
-                verdicts[call.id] = (_judged(case, result) if result else "no result came back", "")
-            why, printed = verdicts.pop(call.id)
-            if why is None:
-                fg.passed_cases += 1
-                fg.hidden_passed += not case.visible
-                continue
-            failures.setdefault((fg.name, case.visible), []).append((case.name, why))
-            if printed and not any(m.startswith("what it printed") for m in fg.messages):
-                fg.messages.append("what it printed: " + printed[:300])
-        for (name, visible), failed in failures.items():
-            fg = by_name[name]
-            target, kind, of = (fg.messages, "visible", fg.visible_cases) if visible else \
-                (fg.hidden_messages, "hidden", fg.hidden_cases)
-            reasons = {why for _, why in failed}
-            if len(failed) > 1 and len(reasons) == 1:
-                target.insert(0, f"{len(failed)} of {of} {kind} checks: {failed[0][1]}")
-            else:
-                target[0:0] = [f"{case}: {why}" for case, why in failed]
+        failures.setdefault((fg.name, case.visible), []).append((case.name, why))
+        if printed and not any(m.startswith("what it printed") for m in fg.messages):
+            fg.messages.append("what it printed: " + printed[:300])
+    for (name, visible), failed in failures.items():
+        fg = by_name[name]
+        target, kind, of = (fg.messages, "visible", fg.visible_cases) if visible else \
+            (fg.hidden_messages, "hidden", fg.hidden_cases)
+        reasons = {why for _, why in failed}
+        if len(failed) > 1 and len(reasons) == 1:
+            target.insert(0, f"{len(failed)} of {of} {kind} checks: {failed[0][1]}")
+        else:
+            target[0:0] = [f"{case}: {why}" for case, why in failed]
     statuses = {r.status for r in report.results.values()}
     for fg in grade.functions:
         item = item_named(fg.name)

@@ -30,7 +30,9 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import itertools
 import os
+import queue
 import secrets
 import select
 import shutil
@@ -40,12 +42,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from autograder._runner import preimport_names
 from ganbias_helpers.checks import calls as call_module
 from ganbias_helpers.checks import codec
 from ganbias_helpers.checks.calls import CallResult
@@ -76,7 +80,7 @@ class Limits:
         file_bytes: Largest file the child may write (in its private tmpfs).
         tmpfs_bytes: Size of the sandbox's private tmpfs (its pages are not address space: they count on
             top of ``memory_bytes``, so at most a quarter of it is given).
-        max_runs: Runs per stage (a fresh one carries on after a hang or crash).
+        max_runs: Runs per student (a fresh one carries on after a hang or crash).
     """
 
     call_timeout_s: float = 30.0
@@ -109,6 +113,11 @@ class Call:
             are handed to the function in memory shared with the grader, which reads them back after the call.
         hidden: A hidden check: its inputs reach the child only once every visible call has returned (so
             nothing the child says before then can hold them), and the grader shows none of its text.
+        with_reference: A call of a function that calls the student's other graded functions (a dependent):
+            made in a second definition of its notebook where the reference helpers (:func:`run`'s ``helpers``
+            and ``replace``) stand in for the student's, and only once every call without this flag has
+            returned, so that no reference code is in the process while the student's own functions are
+            checked.
     """
 
     id: str
@@ -119,6 +128,7 @@ class Call:
     return_args: bool = False
     watch: tuple[int, ...] = ()
     hidden: bool = False
+    with_reference: bool = False
 
 
 @dataclass
@@ -438,6 +448,21 @@ class World:
 # ---------------------------------------------------------------- one run
 
 
+@dataclass
+class _Part:
+    """A later part of a run's request, sent once every call before its first has returned.
+
+    Attributes:
+        first: Id of the part's first call.
+        load: Notebooks it defines again before its calls (with the reference helpers; empty: none).
+        send: Puts its hidden inputs into the shared memory and sends it.
+    """
+
+    first: str
+    load: list[str]
+    send: Callable[[], None]
+
+
 class _Child:
     """One sandboxed runner: request in on its stdin, results out on a private pipe."""
 
@@ -477,9 +502,8 @@ class _Child:
         os.set_blocking(self.fd, False)
         self.buffer = bytearray()
         self.eof = False
-        self.later: list[bytes] = []
-        self.on_visible_done: Any = None
-        self.later_ready = threading.Event()
+        self.later: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.parts: list[_Part] = []  # the request's later parts, each sent once the calls before it have returned
         self.writer = threading.Thread(target=self._feed, args=(codec.frame(request),), daemon=True)
         self.writer.start()
 
@@ -490,19 +514,17 @@ class _Child:
             done += os.pwrite(self.watch_fd, view[done:], offset + done)
 
     def send_later(self, payload: bytes | None) -> None:
-        """Send the request's second part (the hidden calls), or close the request with none."""
-        if payload is not None:
-            self.later.append(codec.frame(payload))
-        self.later_ready.set()
+        """Send a later part of the request, or (``None``) close the request."""
+        self.later.put(None if payload is None else codec.frame(payload))
 
     def _feed(self, payload: bytes) -> None:
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(payload)
             self.proc.stdin.flush()
-            self.later_ready.wait()
-            for part in self.later:
+            while (part := self.later.get()) is not None:
                 self.proc.stdin.write(part)
+                self.proc.stdin.flush()
             self.proc.stdin.close()
         except (BrokenPipeError, OSError, ValueError):
             pass
@@ -571,7 +593,7 @@ class _Child:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        self.later_ready.set()
+        self.later.put(None)
         os.close(self.fd)
         if self.watch_fd >= 0:
             os.close(self.watch_fd)
@@ -650,16 +672,23 @@ def _changed(fd: int, entries: list[dict[str, Any]]) -> tuple[int, ...]:
 def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Call], limits: Limits,
         deadline: float, helpers: dict[str, str] | None = None, replace: dict[str, list[str]] | None = None,
         report: RunReport | None = None) -> RunReport:
-    """Define each notebook's answers in sandboxed runs and make ``calls`` there.
+    """Define each notebook's answers in a sandboxed run and make ``calls`` there.
+
+    One process serves a student (a fresh one carries on after a hang or crash). Its request comes in parts,
+    each sent once every call of the part before has returned: the student's own definitions and the calls
+    of their functions (visible, then hidden), then, for the calls marked ``with_reference``, the reference
+    helpers and a second definition of the notebooks where those helpers stand in for the student's (visible,
+    then hidden calls). No reference code is in the process until the student's own functions are done.
 
     Args:
         world: The sandbox's files.
         programs: Notebook -> its code units ``(label, source)``, in order.
-        calls: The calls to make, in order.
+        calls: The calls to make (each made once the calls before it in this order have returned, the calls
+            with the reference helpers last).
         limits: Limits and deadlines.
         deadline: ``time.monotonic()`` by which everything must be done (the student's budget).
-        helpers: Reference helpers' standalone sources, by graded name.
-        replace: Notebook -> graded names whose student versions the helpers replace.
+        helpers: Reference helpers' standalone sources, by graded name (for the ``with_reference`` calls).
+        replace: Notebook -> graded names whose student versions the helpers replace (for those calls).
         report: Add to this report.
 
     Raises:
@@ -667,7 +696,7 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
     """
     report = report or RunReport()
     needs_models = any(isinstance(a, codec.ModelRef) for c in calls for a in c.args)
-    pending = [c for c in calls if c.notebook in programs]
+    pending = sorted((c for c in calls if c.notebook in programs), key=lambda c: (c.with_reference, c.hidden))
     skipped_cells: dict[str, set[str]] = {}
     runs = 0
     while pending:
@@ -678,39 +707,55 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 report.results[call.id] = CallResult("skipped", error=why)
             break
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
-        pending = [c for c in pending if not c.hidden] + [c for c in pending if c.hidden]
-        hidden = [c for c in pending if c.hidden]
+        groups = [list(g) for _, g in itertools.groupby(pending, key=lambda c: (c.with_reference, c.hidden))]
+        loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == g[0].with_reference
+                                                for c in pending)]
+                 for i, g in enumerate(groups) if i == 0 or g[0].with_reference != groups[i - 1][0].with_reference}
         parts, layout = _watch_layout(pending)
-        secret = {e["offset"] for c in hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
-        hidden_watch = [(at, data) for at, data in parts if at in secret]  # written when their calls are sent
+        secret = {e["offset"] for c in pending if c.hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
+        hidden_bytes = {at: data for at, data in parts if at in secret}  # written when their calls are sent
 
-        def encoded(calls: list[Call], layout: dict[str, list[dict[str, Any]]] = layout) -> list[dict[str, Any]]:
-            return [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
-                     "kwargs": dict(c.kwargs), "return_args": c.return_args,
-                     "watch": [{k: v for k, v in e.items() if k != "digest"} for e in layout.get(c.id, [])]}
-                    for c in calls]
+        def part(i: int, groups: list[list[Call]] = groups, loads: dict[int, list[str]] = loads,
+                 layout: dict[str, list[dict[str, Any]]] = layout) -> dict[str, Any]:
+            """The request's part ``i``: its calls, and (a part starting a definition) what it defines."""
+            message: dict[str, Any] = {
+                "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
+                           "kwargs": dict(c.kwargs), "return_args": c.return_args,
+                           "watch": [{k: v for k, v in e.items() if k != "digest"} for e in layout.get(c.id, [])]}
+                          for c in groups[i]],
+                "more": i + 1 < len(groups)}
+            if i in loads:
+                message["load"] = loads[i]
+                if groups[i][0].with_reference:
+                    message.update(helpers=helpers or {}, replace=replace or {})
+            return message
 
         request = {
             "programs": {nb: [u for u in programs[nb] if u[0] not in skipped_cells.get(nb, set())]
                          for nb in wanted},
-            "calls": encoded([c for c in pending if not c.hidden]), "more": bool(hidden),
-            "needs_models": needs_models, "helpers": helpers or {}, "replace": replace or {},
+            **part(0), "needs_models": needs_models,
+            "preimport": preimport_names({"reference helpers": sorted((helpers or {}).items())})
+            if any(c.with_reference for c in pending) else [],
             "cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
         }
         child = _Child(world, codec.encode(request, max_str=1 << 22), limits,
                        [(at, data) for at, data in parts if at not in secret], sum(len(d) for _, d in parts))
-        del parts
+        del parts, request
 
-        def send_hidden(child: _Child = child, hidden: list[Call] = hidden, writes: list = hidden_watch) -> None:
-            for start, data in writes:
-                child.put(start, data)
-            child.send_later(codec.encode({"calls": encoded(hidden)}, max_str=1 << 22))
+        def send(i: int, child: _Child = child, part: Any = part, hidden_bytes: dict[int, bytes] = hidden_bytes,
+                 groups: list[list[Call]] = groups, layout: dict[str, list[dict[str, Any]]] = layout) -> None:
+            """Put part ``i``'s hidden inputs into the shared memory, then send the part."""
+            for call in groups[i]:
+                for entry in layout.get(call.id, []):
+                    if entry["offset"] in hidden_bytes:
+                        child.put(entry["offset"], hidden_bytes.pop(entry["offset"]))
+            child.send_later(codec.encode(part(i), max_str=1 << 22))
 
-        child.on_visible_done = send_hidden if hidden else None
+        child.parts = [_Part(g[0].id, loads.get(i, []), functools.partial(send, i)) for i, g in enumerate(groups) if i]
         runs += 1
         report.runs += 1
         try:
-            pending = _serve(child, pending, wanted, limits, deadline, report, skipped_cells, layout)
+            pending = _serve(child, pending, loads[0], limits, deadline, report, skipped_cells, layout)
         finally:
             child.close()
     return report
@@ -730,10 +775,14 @@ def _fail_function(pending: list[Call], report: RunReport, status: str, why: str
     return rest
 
 
-def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Limits, deadline: float,
+def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, deadline: float,
            report: RunReport, skipped_cells: dict[str, set[str]],
            layout: dict[str, list[dict[str, Any]]] | None = None) -> list[Call]:
-    """Drive one child until it is done or fails; return the calls still to run."""
+    """Drive one child until it is done or fails; return the calls still to run.
+
+    ``load``: the notebooks the request's first part defines (a later part may define some again, see
+    :class:`_Part`).
+    """
     load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
     msg = child.next_message(load_deadline)
     if not isinstance(msg, dict) or msg.get("kind") != "ready":
@@ -741,37 +790,42 @@ def _serve(child: _Child, pending: list[Call], notebooks: list[str], limits: Lim
             return _fail_all(pending, report, "timeout", "not run: your time budget is spent")
         raise SandboxError(f"the sandbox did not start ({msg if isinstance(msg, str) else msg.get('kind')}; "
                            f"{child.exit_reason() if msg == 'eof' else 'no answer'})")
-    to_load = list(notebooks)
+    to_load = list(load)
     current: tuple[str, str] | None = None
-    while to_load:
-        msg = child.next_message(load_deadline)
-        if isinstance(msg, dict):
-            if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0]:
-                current = (to_load[0], str(msg.get("label")))
-            elif msg.get("kind") == "loaded" and msg.get("notebook") == to_load[0]:
-                nb = to_load.pop(0)
-                errors = msg.get("errors")
-                report.load_errors.setdefault(nb, []).extend(str(e)[:500] for e in errors or [] if isinstance(
-                    errors, list))
-                report.output[nb] = str(msg.get("output", ""))[:2000]
-                current = None
-            continue  # anything else the student's code wrote to the pipe is ignored
-        if current is None:  # died or hung outside any cell (starting up, loading the models)
-            if msg == "timeout":
-                return _fail_all(pending, report, "timeout", "your notebook took too long to start")
-            return _fail_all(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
-        nb, label = current
-        what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
-                else f"{label} stopped the grading process: {child.exit_reason() if msg == 'eof' else msg}")
-        report.load_errors.setdefault(nb, []).append(f"{what}; it was skipped")
-        skipped_cells.setdefault(nb, set()).add(label)
-        return pending  # a fresh run without that cell
     by_id = {c.id: c for c in pending}
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
-    while pending:
-        if pending[0].hidden and child.on_visible_done is not None:  # every visible call has returned
-            child.on_visible_done()
-            child.on_visible_done = None
+    while to_load or pending:
+        if to_load:
+            msg = child.next_message(load_deadline)
+            if isinstance(msg, dict):
+                if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0]:
+                    current = (to_load[0], str(msg.get("label")))
+                elif msg.get("kind") == "loaded" and msg.get("notebook") == to_load[0]:
+                    nb = to_load.pop(0)
+                    errors = msg.get("errors")
+                    report.load_errors.setdefault(nb, []).extend(str(e)[:500] for e in errors or [] if isinstance(
+                        errors, list))
+                    report.output[nb] = str(msg.get("output", ""))[:2000]
+                    current = None
+                    call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
+                continue  # anything else the student's code wrote to the pipe is ignored
+            if current is None:  # died or hung outside any cell (starting up, loading the models)
+                if msg == "timeout":
+                    return _fail_all(pending, report, "timeout", "your notebook took too long to start")
+                return _fail_all(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+            nb, label = current
+            what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
+                    else f"{label} stopped the grading process: {child.exit_reason() if msg == 'eof' else msg}")
+            report.load_errors.setdefault(nb, []).append(f"{what}; it was skipped")
+            skipped_cells.setdefault(nb, set()).add(label)
+            return pending  # a fresh run without that cell
+        if child.parts and pending[0].id == child.parts[0].first:  # every call before this part has returned
+            part = child.parts.pop(0)
+            part.send()
+            if part.load:
+                to_load = list(part.load)
+                load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
+                continue
         msg = child.next_message(call_deadline)
         if isinstance(msg, dict):
             kind, call_id = msg.get("kind"), msg.get("id")

@@ -42,7 +42,7 @@ from autograder.grading import (
     grade_student,
     gradescope_json,
 )
-from autograder.items import all_items, cases_of, items_of
+from autograder.items import all_items, cases_of, helper_sources, item_named, items_of
 from autograder.notebook import SubmissionError, build_program, identify_notebook, read_notebook
 from autograder.sandbox import Call, Limits, World
 from ganbias_helpers.checks.codec import DecodeError, ModelRef, Opaque, decode, encode
@@ -310,6 +310,36 @@ def test_a_cell_that_hangs_or_exits_while_defining_is_skipped_and_named(world: W
     assert report.results["a"].status == "ok" and report.results["a"].value.tolist() == [0, 2]
     errors = " | ".join(report.load_errors[COV])
     assert "cell 1 stopped the grading process" in errors and "cell 2 did not finish" in errors
+
+
+def test_one_process_per_student_and_no_reference_code_until_the_students_own_checks_are_done(world: World) -> None:
+    """The dependents' checks come last, in the same process, in a second definition of the notebook where the
+    reference helpers stand in for the student's: nothing of them is there while the student's own functions run,
+    and the second definition starts from the cells again (no state carried over from the first)."""
+    src = """
+import gc
+seen = []
+def reference_functions():
+    return [f for f in gc.get_objects() if callable(f)
+            and str(getattr(getattr(f, "__code__", None), "co_filename", "")).startswith("<reference")]
+def remove_from_list(indices, index_to_remove):  # the student's helper: what reference code can it find?
+    seen.append(1)
+    return len(reference_functions())
+def probe(x):  # a dependent: its helper is the reference one here
+    code = remove_from_list.__code__.co_filename
+    return [len(seen), code.startswith("<reference"), len(reference_functions()) > 0]
+"""
+    helpers = helper_sources(item_named("get_top_covariances"))
+    calls = [Call("dep", COV, "probe", (1,), with_reference=True),
+             Call("dep hidden", COV, "probe", (2,), hidden=True, with_reference=True),
+             Call("own", COV, "remove_from_list", (np.arange(3), 1)),
+             Call("own hidden", COV, "remove_from_list", (np.arange(4), 2), hidden=True)]
+    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, LIMITS, time.monotonic() + 300, helpers,
+                         {COV: ["remove_from_list"]})
+    r = report.results
+    assert [r["own"].value, r["own hidden"].value] == [0, 0], "reference code was in the process too early"
+    assert r["dep"].value == [0, True, True] and r["dep hidden"].value == [0, True, True]
+    assert report.runs == 1
 
 
 def test_forged_results_and_monkeypatching_do_not_help(world: World) -> None:
