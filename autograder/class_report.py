@@ -131,7 +131,7 @@ def summarise(grades: Iterable[StudentGrade]) -> dict[str, FunctionSummary]:
     from .items import all_items
 
     summaries = {item.name: FunctionSummary(item.notebook, item.name, float(item.points)) for item in all_items()}
-    mistakes = {name: known_mistakes(name) for name in summaries}
+    mistakes: dict[str, list[str]] = {}  # built for the functions someone failed (their cases are built already)
     for grade in sorted(grades, key=lambda g: g.student):
         for fg in grade.functions:
             summary = summaries.get(fg.name)
@@ -140,6 +140,8 @@ def summarise(grades: Iterable[StudentGrade]) -> dict[str, FunctionSummary]:
             summary.points[float(fg.points)] += 1
             if fg.points == fg.max_points:
                 continue
+            if fg.name not in mistakes:
+                mistakes[fg.name] = known_mistakes(fg.name)
             kind, found = classify(fg, mistakes[fg.name])
             summary.kinds[kind].append(grade.student)
             for message in found:

@@ -531,13 +531,13 @@ class BatchSummary:
 
 def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs: int = 2, force: bool = False,
                 gradescope: bool = False, limits: Limits | None = None, isolation: Isolation | None = None,
-                progress: bool = True) -> BatchSummary:
+                progress: bool = True, report: bool = True) -> BatchSummary:
     """Grade many submissions into ``out``; results are written as they come and a rerun resumes.
 
     Writes ``out/results/<id>.json``, ``out/feedback/<id>.txt`` (``<id>``: :func:`file_id`),
     ``out/grades.csv``, ``out/grading.json`` (how it was graded), ``out/report.html`` (the class report,
-    :mod:`autograder.class_report`) and, with ``gradescope``,
-    ``out/gradescope/<id>/results.json``.
+    :mod:`autograder.class_report`; not with ``report=False``, as for one student graded on a platform) and,
+    with ``gradescope``, ``out/gradescope/<id>/results.json``.
 
     Raises:
         IsolationError: If no isolation is available (see :func:`autograder.sandbox.choose_isolation`).
@@ -604,7 +604,8 @@ def grade_batch(paths: Iterable[str | os.PathLike], out: str | os.PathLike, jobs
             world.close()
     write_csv(out / "grades.csv", done.values())
     try:
-        class_report.write_report(list(done.values()), out)
+        if report:
+            class_report.write_report(list(done.values()), out)
     except Exception as err:  # a reading aid: the grades are written already, and stand
         print(f"ganbias grade: the class report could not be written ({type(err).__name__}: {err})", file=sys.stderr)
     if gradescope:

@@ -329,7 +329,7 @@ def grade_submission(source: Path, config: PlatformConfig):  # noqa: ANN201 (a S
         if config.notebooks:
             files = _keep_assignment(files, config.notebooks, problems)
         summary = grade_batch([staging], Path(work) / "out", jobs=1, force=True, limits=limits,
-                              isolation=isolation, progress=False)
+                              isolation=isolation, progress=False, report=False)  # no class report of one
     grade = summary.grades[0]
     grade.files = [f.name for f in files]
     grade.problems[0:0] = problems

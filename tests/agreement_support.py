@@ -140,15 +140,18 @@ def grade_corpus(entries: list[Entry], workdir: Path, jobs: int = 2) -> dict[str
 
 def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
                   graded: dict[str, StudentGrade] | Callable[[], dict[str, StudentGrade]] | None = None) -> Agreement:
-    """Grade ``entries`` both ways: nbgrader in ``jobs`` fresh nbgrader courses under ``workdir``, and ours.
+    """Grade ``entries`` both ways: nbgrader in up to ``jobs`` fresh nbgrader courses under ``workdir``, and ours.
 
-    ``nbgrader autograde`` runs one notebook at a time, so the entries are dealt out to ``jobs`` courses
-    graded side by side (each its own gradebook). ``graded``: the entries' grades from :func:`grade_corpus`
-    where the corpus is graded in this session anyway, or a function returning them, called once nbgrader is done
-    (so another process can grade the corpus meanwhile); ours is then not graded again, and nbgrader runs under the same
-    hidden cases it was graded with). Otherwise both run under a course secret: the course's own when there
-    is one, else a fresh random one for this run (nbgrader's kernels and ``ganbias grade`` read it from the
-    environment), so that the hidden cases are not the public defaults, as in a real course.
+    The entries are dealt out to a class as :func:`grade_corpus` deals them (:func:`corpus_class`: each
+    student's notebook holds several entries' answers, one per graded function), so nbgrader runs each notebook
+    of a few students rather than a notebook per entry. ``nbgrader autograde`` runs one notebook at a time, so
+    the students are dealt out to ``jobs`` courses graded side by side (each its own gradebook). ``graded``: the
+    entries' grades from :func:`grade_corpus` where the corpus is graded in this session anyway, or a function
+    returning them, called once nbgrader is done (so another process can grade the corpus meanwhile); ours is
+    then not graded again, and nbgrader runs under the same hidden cases it was graded with). Otherwise both
+    run under a course secret: the course's own when there is one, else a fresh random one for this run
+    (nbgrader's kernels and ``ganbias grade`` read it from the environment), so that the hidden cases are not
+    the public defaults, as in a real course.
     """
     from autograder.items.secret import SECRET_ENV, describe, read_secret
 
@@ -160,15 +163,14 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
             return run_agreement(entries, workdir, jobs)
         finally:
             del os.environ[SECRET_ENV]
-    parts = [part for part in (entries[i::max(1, jobs)] for i in range(max(1, jobs))) if part]
-    folders: dict[str, Path] = {}
+    students = corpus_class(entries)
+    names = list(students)
+    parts = [part for part in (names[i::max(1, jobs)] for i in range(max(1, jobs))) if part]
 
-    def autograde(index: int, part: list[Entry]) -> Path:
-        course = make_course(workdir / f"part{index + 1}", sorted({item_named(e.function).notebook for e in part}))
-        for entry in part:
-            notebook = item_named(entry.function).notebook
-            folders[student_id(entry)] = submit(course, student_id(entry),
-                                                {notebook: build_notebook(entry, solution(notebook))})
+    def autograde(index: int, part: list[str]) -> Path:
+        course = make_course(workdir / f"part{index + 1}", sorted({nb for s in part for nb in students[s]}))
+        for student in part:
+            submit(course, student, {nb: class_notebook(mine, nb) for nb, mine in students[student].items()})
         nbgrader(course, "autograde", ASSIGNMENT, "--create", "--force", timeout=7200)
         return course
 
@@ -189,21 +191,24 @@ def run_agreement(entries: list[Entry], workdir: Path, jobs: int = 2,
     if callable(graded):
         graded = graded()
     if graded is None:
-        files = [folders[student_id(e)] / f"{item_named(e.function).notebook}.ipynb" for e in entries]
+        files = [course / "submitted" / s / ASSIGNMENT for course, part in zip(courses, parts) for s in part]
         summary = grade_batch(files, workdir / "ours", jobs=jobs, progress=False, force=True,
                               isolation=sandbox.choose_isolation(trusted=True))
-        ours = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
+        by_student = {g.student: {f.name: f.points for f in g.functions} for g in summary.grades}
+        ours = {e.name: by_student.get(student, {}) for student, nbs in students.items() for mine in nbs.values()
+                for e in mine}
     else:
-        ours = {student_id(e): {f.name: f.points for f in graded[e.name].functions} for e in entries}
+        ours = {e.name: {f.name: f.points for f in graded[e.name].functions} for e in entries}
     report.seconds_ours = time.monotonic() - started
     from nbgrader.api import Gradebook
 
     for course, part in zip(courses, parts):
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-            for entry in part:
-                sid = student_id(entry)
-                notebook = item_named(entry.function).notebook
-                for fn, fair in entry.points.items():  # the functions it answers (the rest: the solution's)
-                    theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, sid).score)
-                    report.rows.append((sid, fn, theirs, ours.get(sid, {}).get(fn, -1.0), fair))
+            for student in part:
+                for notebook, mine in students[student].items():
+                    for entry in mine:
+                        for fn, fair in entry.points.items():  # the functions it answers
+                            theirs = float(gb.find_grade(f"test_{fn}", notebook, ASSIGNMENT, student).score)
+                            report.rows.append((f"{student}: {student_id(entry)}", fn, theirs,
+                                                ours.get(entry.name, {}).get(fn, -1.0), fair))
     return report

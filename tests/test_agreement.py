@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from agreement_support import run_agreement
+from agreement_support import answered, corpus_class, run_agreement
 from autograder_support import why_delegating_answers_cannot_be_caught
 from corpus_support import load_corpus
 
@@ -20,14 +20,24 @@ from autograder.items import graded_notebooks, item_named
 
 
 def sample() -> list:
+    """A delegating answer of every graded notebook and an answer whose wrong helper must cost only itself, all
+    answering different functions (and binding different names), so that they make one student's notebooks
+    (:func:`agreement_support.corpus_class`): nbgrader runs each notebook once."""
     corpus = load_corpus()
-    chosen = []
-    for notebook in graded_notebooks():
-        mine = [e for e in corpus if item_named(e.function).notebook == notebook]
-        chosen.append(next(e for e in mine if e.kind == "delegating"))
-    chosen += [e for e in corpus if len(e.points) > 1 and any(p == 0 for p in e.points.values())
-               and e.kind == "correct"][:1]
-    return chosen
+    costs_only_itself = [e for e in corpus if len(e.points) > 1 and any(p == 0 for p in e.points.values())
+                         and e.kind == "correct"]
+    for first in costs_only_itself:
+        chosen, places = [first], set(answered(first))
+        for notebook in graded_notebooks():
+            pick = next((e for e in corpus if item_named(e.function).notebook == notebook and e.kind == "delegating"
+                         and not answered(e) & places), None)
+            if pick is None:
+                break
+            chosen.append(pick)
+            places |= answered(pick)
+        else:
+            return chosen
+    raise AssertionError("no delegating answers and wrong-helper answer of the corpus fit one student")
 
 
 def corpus_graded_in_this_session(request: pytest.FixtureRequest) -> Callable[[], dict] | None:
@@ -47,6 +57,7 @@ def test_nbgrader_and_ganbias_grade_agree_per_function(tmp_path: Path, request: 
         pytest.skip(why)
     entries = sample()
     assert {item_named(e.function).notebook for e in entries} == set(graded_notebooks())
+    assert len(corpus_class(entries)) == 1  # one student: each notebook through nbgrader once
     report = run_agreement(entries, tmp_path, graded=corpus_graded_in_this_session(request))
     print(report.text())
     assert not report.disagreements, report.text()

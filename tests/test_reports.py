@@ -251,7 +251,8 @@ def test_an_unreadable_notebook_is_counted_as_unreadable_not_as_a_wrong_answer(t
 
 def test_a_batch_builds_only_the_checks_of_the_notebooks_it_holds(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 04-only batch (a per-notebook bundle) neither waits for nor depends on the steering notebooks' checks."""
+    """A 04-only batch (a per-notebook bundle) neither waits for nor depends on the steering notebooks' checks, nor
+    does its class report."""
     from autograder.grading import grade_batch
     from autograder.items import _hidden_cases, hidden_builders
 
@@ -265,6 +266,7 @@ def test_a_batch_builds_only_the_checks_of_the_notebooks_it_holds(tmp_path: Path
         summary = grade_batch([one], tmp_path / "out", jobs=1, progress=False,
                               isolation=sandbox.choose_isolation(trusted=True))
         assert summary.grades[0].total == 3, summary.text()
+        assert (tmp_path / "out" / "report.html").is_file()  # nor does its class report
         with pytest.raises(RuntimeError, match="cannot build the checks of steering_step"):
             grade_batch([tmp_path / "alice"], tmp_path / "out-folder", jobs=1, progress=False,
                         isolation=sandbox.choose_isolation(trusted=True))
