@@ -140,6 +140,9 @@ class RunReport:
         load_errors: Notebook -> errors raised by cells while defining its functions.
         output: Notebook -> what its cells printed while being defined (cut short).
         runs: Sandboxed processes started.
+        blind: Ids of the calls that are not hidden but were made once hidden inputs had reached their process
+            (the dependents' checks, after the student's own hidden ones): like a hidden check's, none of the text
+            the student's code chose for them may be shown (it could hold those inputs).
         on_result: Called with each call's id and result as it arrives; the result is then kept without its
             value and arguments (so a student's large values are judged and dropped one at a time).
     """
@@ -148,6 +151,7 @@ class RunReport:
     load_errors: dict[str, list[str]] = field(default_factory=dict)
     output: dict[str, str] = field(default_factory=dict)
     runs: int = 0
+    blind: set[str] = field(default_factory=set)
     on_result: Any = field(default=None, repr=False)
 
     def add(self, call_id: str, result: CallResult) -> None:
@@ -453,14 +457,16 @@ class _Part:
     """A later part of a run's request, sent once every call before its first has returned.
 
     Attributes:
-        first: Id of the part's first call.
+        first: Id of the part's first call (of the next part's, for a part that only defines).
         load: Notebooks it defines again before its calls (with the reference helpers; empty: none).
         send: Puts its hidden inputs into the shared memory and sends it.
+        hidden: It holds hidden calls: from then on, the process holds hidden inputs (see ``RunReport.blind``).
     """
 
     first: str
     load: list[str]
     send: Callable[[], None]
+    hidden: bool = False
 
 
 class _Child:
@@ -707,16 +713,21 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 report.results[call.id] = CallResult("skipped", error=why)
             break
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
-        groups = [list(g) for _, g in itertools.groupby(pending, key=lambda c: (c.with_reference, c.hidden))]
-        loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == g[0].with_reference
-                                                for c in pending)]
-                 for i, g in enumerate(groups) if i == 0 or g[0].with_reference != groups[i - 1][0].with_reference}
+        groups: list[list[Call]] = []
+        for _, g in itertools.groupby(pending, key=lambda c: (c.with_reference, c.hidden)):
+            group = list(g)
+            if group[0].hidden and (not groups or groups[-1][0].with_reference != group[0].with_reference):
+                groups.append([])  # a definition never comes with hidden calls (a fresh run carrying on with them)
+            groups.append(group)
+        kinds = [(g or groups[i + 1])[0].with_reference for i, g in enumerate(groups)]
+        loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == kinds[i] for c in pending)]
+                 for i in range(len(groups)) if i == 0 or kinds[i] != kinds[i - 1]}
         parts, layout = _watch_layout(pending)
         secret = {e["offset"] for c in pending if c.hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
         hidden_bytes = {at: data for at, data in parts if at in secret}  # written when their calls are sent
 
         def part(i: int, groups: list[list[Call]] = groups, loads: dict[int, list[str]] = loads,
-                 layout: dict[str, list[dict[str, Any]]] = layout) -> dict[str, Any]:
+                 kinds: list[bool] = kinds, layout: dict[str, list[dict[str, Any]]] = layout) -> dict[str, Any]:
             """The request's part ``i``: its calls, and (a part starting a definition) what it defines."""
             message: dict[str, Any] = {
                 "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
@@ -726,7 +737,7 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 "more": i + 1 < len(groups)}
             if i in loads:
                 message["load"] = loads[i]
-                if groups[i][0].with_reference:
+                if kinds[i]:
                     message.update(helpers=helpers or {}, replace=replace or {})
             return message
 
@@ -751,11 +762,13 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                         child.put(entry["offset"], hidden_bytes.pop(entry["offset"]))
             child.send_later(codec.encode(part(i), max_str=1 << 22))
 
-        child.parts = [_Part(g[0].id, loads.get(i, []), functools.partial(send, i)) for i, g in enumerate(groups) if i]
+        child.parts = [_Part((g or groups[i + 1])[0].id, loads.get(i, []), functools.partial(send, i),
+                             any(c.hidden for c in g)) for i, g in enumerate(groups) if i]
         runs += 1
         report.runs += 1
         try:
-            pending = _serve(child, pending, loads[0], limits, deadline, report, skipped_cells, layout)
+            pending = _serve(child, pending, loads[0], limits, deadline, report, skipped_cells, layout,
+                             {nb: {u[0] for u in programs[nb]} for nb in wanted})
         finally:
             child.close()
     return report
@@ -777,11 +790,15 @@ def _fail_function(pending: list[Call], report: RunReport, status: str, why: str
 
 def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, deadline: float,
            report: RunReport, skipped_cells: dict[str, set[str]],
-           layout: dict[str, list[dict[str, Any]]] | None = None) -> list[Call]:
+           layout: dict[str, list[dict[str, Any]]] | None = None,
+           labels: dict[str, set[str]] | None = None) -> list[Call]:
     """Drive one child until it is done or fails; return the calls still to run.
 
     ``load``: the notebooks the request's first part defines (a later part may define some again, see
-    :class:`_Part`).
+    :class:`_Part`). ``labels``: each notebook's cells' labels (a "cell" message naming another is ignored).
+
+    Once a part with hidden calls has been sent, the process holds hidden inputs: the later calls' ids go to
+    ``report.blind``, and what a later definition's cells raise is not reported beyond what the ones before said.
     """
     load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
     msg = child.next_message(load_deadline)
@@ -793,19 +810,25 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     to_load = list(load)
     current: tuple[str, str] | None = None
     by_id = {c.id: c for c in pending}
+    holds_hidden = False  # a part with hidden calls has been sent: their inputs are in the process
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while to_load or pending:
         if to_load:
             msg = child.next_message(load_deadline)
             if isinstance(msg, dict):
-                if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0]:
+                if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0] and (
+                        labels is None or msg.get("label") in labels.get(to_load[0], set())):
                     current = (to_load[0], str(msg.get("label")))
                 elif msg.get("kind") == "loaded" and msg.get("notebook") == to_load[0]:
                     nb = to_load.pop(0)
                     errors = msg.get("errors")
-                    report.load_errors.setdefault(nb, []).extend(str(e)[:500] for e in errors or [] if isinstance(
-                        errors, list))
-                    report.output[nb] = str(msg.get("output", ""))[:2000]
+                    errors = [str(e)[:500] for e in errors or [] if isinstance(errors, list)]
+                    known = report.load_errors.setdefault(nb, [])
+                    if holds_hidden:  # their text could hold hidden inputs: only what the definitions before said
+                        errors = [e if e in known else "a cell raised while your notebook was defined again with "
+                                  "the reference helpers (not shown: hidden checks had run)" for e in errors]
+                    known.extend(errors)
+                    report.output[nb] = "" if holds_hidden else str(msg.get("output", ""))[:2000]
                     current = None
                     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
                 continue  # anything else the student's code wrote to the pipe is ignored
@@ -822,6 +845,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
         if child.parts and pending[0].id == child.parts[0].first:  # every call before this part has returned
             part = child.parts.pop(0)
             part.send()
+            holds_hidden = holds_hidden or part.hidden
             if part.load:
                 to_load = list(part.load)
                 load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
@@ -834,6 +858,8 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                 if layout and call_id in layout:  # read back by the grader, whatever the child says
                     result.changed = _changed(child.watch_fd, layout[call_id])
                 del msg
+                if holds_hidden and not by_id[call_id].hidden:
+                    report.blind.add(call_id)
                 report.add(call_id, result)
                 pending = pending[1:]
                 call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)

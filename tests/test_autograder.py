@@ -342,6 +342,61 @@ def probe(x):  # a dependent: its helper is the reference one here
     assert report.runs == 1
 
 
+def test_hidden_inputs_stay_hidden_in_a_fresh_run_and_in_the_later_parts(world: World) -> None:
+    """A fresh run that carries on with hidden calls (after a crash) defines the notebook before they come, with
+    their watched inputs in the shared memory; what the student's code says once hidden inputs have been in its
+    process (the dependents' checks, the second definition's cells) is not shown; a forged cell label is not
+    taken (it could say anything)."""
+    src = """
+import builtins, os, sys
+import numpy as np
+def _seen():  # the hidden calls' ids that the request shows the cells
+    out, frame = [], sys._getframe(0)
+    while frame is not None:
+        for name in ("request", "part"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, dict):
+                out += [str(c.get("id")) for c in value.get("calls", []) if "hidden" in str(c.get("id"))]
+        frame = frame.f_back
+    return out
+if _seen():
+    raise RuntimeError("SEEN " + " ".join(_seen()))
+if getattr(builtins, "kept", None):
+    raise RuntimeError("KEPT " + builtins.kept)
+def crash(x):
+    if x == 2:
+        os._exit(3)
+    return x
+def keep(indices, value):
+    builtins.kept = "SECRET%d" % int(np.asarray(indices).sum())
+    indices = np.asarray(indices)
+    return indices[indices != value]
+def probe(x):
+    if getattr(builtins, "kept", None):
+        print(builtins.kept)
+        raise RuntimeError(builtins.kept)
+    return x
+"""
+    calls = [Call("own", COV, "crash", (1,)), Call("own hidden", COV, "crash", (2,), hidden=True),
+             Call("keep hidden", COV, "keep", (np.arange(5), 2), {}, True, (0,), hidden=True),
+             Call("dep", COV, "probe", (1,), with_reference=True)]
+    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, LIMITS, time.monotonic() + 300, {}, {COV: []})
+    r = report.results
+    assert report.runs == 2 and r["own hidden"].status == "crashed"
+    assert r["keep hidden"].value.tolist() == [0, 1, 3, 4] and r["keep hidden"].changed == ()
+    errors = " ".join(report.load_errors[COV])
+    assert "SEEN" not in errors and "SECRET" not in errors and "defined again" in errors, errors
+    assert r["dep"].status == "error" and report.blind == {"dep"}  # the grader shows none of its text
+    forged = """
+import sys, os
+sys.modules["__main__"]._send({"kind": "cell", "notebook": "03_covariance", "label": "FORGED"})
+os._exit(1)
+"""
+    report = _run(world, forged, [Call("own", COV, "crash", (1,))])
+    errors = " ".join(report.load_errors[COV])
+    assert "cell 1 stopped the grading process" in errors and "FORGED" not in errors, errors
+
+
 def test_forged_results_and_monkeypatching_do_not_help(world: World) -> None:
     src = """
 import numpy as np, builtins
