@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import time
@@ -381,12 +382,17 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
 
 
 def _judged(case: Case, result: CallResult, secret: bool | None = None) -> str | None:
-    """``case.judge(result)``; for a secret case (default: a hidden one), without a failed check's detail."""
+    """``case.judge(result)``, for a secret case (default: a hidden one) without the student's detail.
+
+    Neither the detail of a value that could not be checked nor the shape the student's code returned (an empty
+    array's shape, ``(0, 72, 101, ...)``, can hold any numbers it chose: the hidden inputs).
+    """
     why = case.judge(result)
-    if why is not None and (not case.visible if secret is None else secret) and \
-            why.startswith("the returned value could not be checked"):
+    if why is None or not (not case.visible if secret is None else secret):
+        return why
+    if why.startswith("the returned value could not be checked"):
         return "the returned value could not be checked"
-    return why
+    return re.sub(r"\b(has|have) shape \([^)]*\)", r"\1 another shape", why)
 
 
 def _anonymous(value: Any) -> Any:

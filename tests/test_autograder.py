@@ -397,6 +397,23 @@ os._exit(1)
     assert "cell 1 stopped the grading process" in errors and "FORGED" not in errors, errors
 
 
+def test_a_hidden_check_does_not_show_the_shape_returned() -> None:
+    """An empty array's shape, (0, 26, 29, 19), holds numbers the student's code chose (a hidden call's inputs):
+    a hidden check (or one made after them) says only that the shape is wrong; a visible one shows it."""
+    from autograder.grading import _judged
+    from ganbias_helpers.checks.calls import CallResult
+
+    value = decode(encode({"v": np.zeros((0, 26, 29, 19))}))["v"]
+    for name in ("remove_from_list", "covariance_matrix_from_examples", "get_top_covariances"):
+        hidden = next(c for c in cases_of(name) if not c.visible)
+        visible = next(c for c in cases_of(name) if c.visible)
+        returned = (value, value) if name == "get_top_covariances" else value
+        for case, secret in ((hidden, None), (visible, True)):
+            why = _judged(case, CallResult("ok", value=returned), secret)
+            assert "another shape" in why and "26" not in why, why
+        assert "(0, 26, 29, 19)" in _judged(visible, CallResult("ok", value=returned))
+
+
 def test_forged_results_and_monkeypatching_do_not_help(world: World) -> None:
     src = """
 import numpy as np, builtins
