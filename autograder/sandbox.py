@@ -774,6 +774,10 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
     return report
 
 
+#: The ways a child ends that say nothing the student's code chose beyond a bit or two (shown for hidden checks too).
+_PLAIN_ENDS = ("it stopped answering", "it ran out of CPU time", "it was killed (out of memory?)")
+
+
 def _fail_function(pending: list[Call], report: RunReport, status: str, why: str) -> list[Call]:
     """Fail the first pending call with ``why``, skip the rest of that function; return what is left."""
     first = pending[0]
@@ -811,6 +815,12 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     current: tuple[str, str] | None = None
     by_id = {c.id: c for c in pending}
     holds_hidden = False  # a part with hidden calls has been sent: their inputs are in the process
+
+    def reason(hidden: bool = False) -> str:  # an exit status or signal the student chose: not once hidden inputs came
+        why = child.exit_reason()
+        plain = not (hidden or holds_hidden) or why in _PLAIN_ENDS
+        return why if plain else "it exited (how is not shown for hidden checks)"
+
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while to_load or pending:
         if to_load:
@@ -835,10 +845,10 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
             if current is None:  # died or hung outside any cell (starting up, loading the models)
                 if msg == "timeout":
                     return _fail_all(pending, report, "timeout", "your notebook took too long to start")
-                return _fail_all(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+                return _fail_all(pending, report, "crashed", f"the grading process stopped: {reason()}")
             nb, label = current
             what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
-                    else f"{label} stopped the grading process: {child.exit_reason() if msg == 'eof' else msg}")
+                    else f"{label} stopped the grading process: {reason() if msg == 'eof' else msg}")
             report.load_errors.setdefault(nb, []).append(f"{what}; it was skipped")
             skipped_cells.setdefault(nb, set()).add(label)
             return pending  # a fresh run without that cell
@@ -872,7 +882,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
             return _fail_function(pending, report, "crashed", "returned a value too large to check")
         if msg == "garbled":
             return _fail_function(pending, report, "crashed", "its result could not be read back")
-        return _fail_function(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+        return _fail_function(pending, report, "crashed", f"the grading process stopped: {reason(pending[0].hidden)}")
     return []
 
 

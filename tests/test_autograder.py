@@ -345,8 +345,8 @@ def probe(x):  # a dependent: its helper is the reference one here
 def test_hidden_inputs_stay_hidden_in_a_fresh_run_and_in_the_later_parts(world: World) -> None:
     """A fresh run that carries on with hidden calls (after a crash) defines the notebook before they come, with
     their watched inputs in the shared memory; what the student's code says once hidden inputs have been in its
-    process (the dependents' checks, the second definition's cells) is not shown; a forged cell label is not
-    taken (it could say anything)."""
+    process (the dependents' checks, the second definition's cells, the exit status of a hidden call) is not
+    shown; a forged cell label is not taken (it could say anything)."""
     src = """
 import builtins, os, sys
 import numpy as np
@@ -382,7 +382,7 @@ def probe(x):
              Call("dep", COV, "probe", (1,), with_reference=True)]
     report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, LIMITS, time.monotonic() + 300, {}, {COV: []})
     r = report.results
-    assert report.runs == 2 and r["own hidden"].status == "crashed"
+    assert report.runs == 2 and r["own hidden"].status == "crashed" and "status 3" not in r["own hidden"].error
     assert r["keep hidden"].value.tolist() == [0, 1, 3, 4] and r["keep hidden"].changed == ()
     errors = " ".join(report.load_errors[COV])
     assert "SEEN" not in errors and "SECRET" not in errors and "defined again" in errors, errors
