@@ -317,10 +317,10 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
 
     def judge(call_id: str, result: CallResult) -> None:  # as each result arrives; its value is then dropped
         case = cases[call_id]
-        secret = not case.visible or call_id in report.blind  # blind: made once hidden inputs were in the process
+        secret = not case.visible or call_id in report.blind  # blind: hidden inputs or reference code were there
         if secret:
             _hide_student_text(result, *(() if not case.visible else (
-                "checks made after the hidden ones", f'check("{case.function}") in your notebook shows them')))
+                "checks made with the reference helpers", f'check("{case.function}") in your notebook shows them')))
         verdicts[call_id] = (_judged(case, result, secret), result.output.strip())
 
     report = sandbox.RunReport(on_result=judge)

@@ -140,9 +140,9 @@ class RunReport:
         load_errors: Notebook -> errors raised by cells while defining its functions.
         output: Notebook -> what its cells printed while being defined (cut short).
         runs: Sandboxed processes started.
-        blind: Ids of the calls that are not hidden but were made once hidden inputs had reached their process
-            (the dependents' checks, after the student's own hidden ones): like a hidden check's, none of the text
-            the student's code chose for them may be shown (it could hold those inputs).
+        blind: Ids of the calls that are not hidden but were made once hidden inputs or the reference helpers had
+            reached their process (the dependents' visible checks): like a hidden check's, none of the text the
+            student's code chose for them may be shown (it could hold those inputs or the helpers' code).
         on_result: Called with each call's id and result as it arrives; the result is then kept without its
             value and arguments (so a student's large values are judged and dropped one at a time).
     """
@@ -460,13 +460,14 @@ class _Part:
         first: Id of the part's first call (of the next part's, for a part that only defines).
         load: Notebooks it defines again before its calls (with the reference helpers; empty: none).
         send: Puts its hidden inputs into the shared memory and sends it.
-        hidden: It holds hidden calls: from then on, the process holds hidden inputs (see ``RunReport.blind``).
+        secret: It brings hidden inputs or the reference helpers: from then on, nothing the student's code says
+            is shown (see ``RunReport.blind``).
     """
 
     first: str
     load: list[str]
     send: Callable[[], None]
-    hidden: bool = False
+    secret: bool = False
 
 
 class _Child:
@@ -763,12 +764,12 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
             child.send_later(codec.encode(part(i), max_str=1 << 22))
 
         child.parts = [_Part((g or groups[i + 1])[0].id, loads.get(i, []), functools.partial(send, i),
-                             any(c.hidden for c in g)) for i, g in enumerate(groups) if i]
+                             any(c.hidden for c in g) or (i in loads and kinds[i])) for i, g in enumerate(groups) if i]
         runs += 1
         report.runs += 1
         try:
             pending = _serve(child, pending, loads[0], limits, deadline, report, skipped_cells, layout,
-                             {nb: {u[0] for u in programs[nb]} for nb in wanted})
+                             {nb: {u[0] for u in programs[nb]} for nb in wanted}, kinds[0])
         finally:
             child.close()
     return report
@@ -795,14 +796,15 @@ def _fail_function(pending: list[Call], report: RunReport, status: str, why: str
 def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, deadline: float,
            report: RunReport, skipped_cells: dict[str, set[str]],
            layout: dict[str, list[dict[str, Any]]] | None = None,
-           labels: dict[str, set[str]] | None = None) -> list[Call]:
+           labels: dict[str, set[str]] | None = None, secret: bool = False) -> list[Call]:
     """Drive one child until it is done or fails; return the calls still to run.
 
     ``load``: the notebooks the request's first part defines (a later part may define some again, see
     :class:`_Part`). ``labels``: each notebook's cells' labels (a "cell" message naming another is ignored).
 
-    Once a part with hidden calls has been sent, the process holds hidden inputs: the later calls' ids go to
-    ``report.blind``, and what a later definition's cells raise is not reported beyond what the ones before said.
+    Once a part with hidden calls or the reference helpers has been sent (``secret``: the first part had them), the
+    process holds what the student must not see: the later calls' ids go to ``report.blind``, what a definition's
+    cells raise from then on is not reported beyond what the ones before said, nor how the process ended.
     """
     load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
     msg = child.next_message(load_deadline)
@@ -814,12 +816,12 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     to_load = list(load)
     current: tuple[str, str] | None = None
     by_id = {c.id: c for c in pending}
-    holds_hidden = False  # a part with hidden calls has been sent: their inputs are in the process
+    holds_secret = secret  # hidden inputs or the reference helpers are in the process
 
-    def reason(hidden: bool = False) -> str:  # an exit status or signal the student chose: not once hidden inputs came
+    def reason(hidden: bool = False) -> str:  # an exit status or signal the student chose: not once secrets came
         why = child.exit_reason()
-        plain = not (hidden or holds_hidden) or why in _PLAIN_ENDS
-        return why if plain else "it exited (how is not shown for hidden checks)"
+        plain = not (hidden or holds_secret) or why in _PLAIN_ENDS
+        return why if plain else "it exited (how is not shown once hidden inputs or the reference helpers are there)"
 
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while to_load or pending:
@@ -834,11 +836,11 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                     errors = msg.get("errors")
                     errors = [str(e)[:500] for e in errors or [] if isinstance(errors, list)]
                     known = report.load_errors.setdefault(nb, [])
-                    if holds_hidden:  # their text could hold hidden inputs: only what the definitions before said
-                        errors = [e if e in known else "a cell raised while your notebook was defined again with "
-                                  "the reference helpers (not shown: hidden checks had run)" for e in errors]
+                    if holds_secret:  # their text could hold hidden inputs: only what the definitions before said
+                        errors = [e if e in known else "a cell raised while your notebook was defined with the "
+                                  "reference helpers (not shown: they or hidden inputs were there)" for e in errors]
                     known.extend(errors)
-                    report.output[nb] = "" if holds_hidden else str(msg.get("output", ""))[:2000]
+                    report.output[nb] = "" if holds_secret else str(msg.get("output", ""))[:2000]
                     current = None
                     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
                 continue  # anything else the student's code wrote to the pipe is ignored
@@ -855,7 +857,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
         if child.parts and pending[0].id == child.parts[0].first:  # every call before this part has returned
             part = child.parts.pop(0)
             part.send()
-            holds_hidden = holds_hidden or part.hidden
+            holds_secret = holds_secret or part.secret
             if part.load:
                 to_load = list(part.load)
                 load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
@@ -868,7 +870,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                 if layout and call_id in layout:  # read back by the grader, whatever the child says
                     result.changed = _changed(child.watch_fd, layout[call_id])
                 del msg
-                if holds_hidden and not by_id[call_id].hidden:
+                if holds_secret and not by_id[call_id].hidden:
                     report.blind.add(call_id)
                 report.add(call_id, result)
                 pending = pending[1:]

@@ -345,8 +345,8 @@ def probe(x):  # a dependent: its helper is the reference one here
 def test_hidden_inputs_stay_hidden_in_a_fresh_run_and_in_the_later_parts(world: World) -> None:
     """A fresh run that carries on with hidden calls (after a crash) defines the notebook before they come, with
     their watched inputs in the shared memory; what the student's code says once hidden inputs have been in its
-    process (the dependents' checks, the second definition's cells, the exit status of a hidden call) is not
-    shown; a forged cell label is not taken (it could say anything)."""
+    process, or the reference helpers' code (the dependents' checks, the second definition's cells, the exit
+    status of a hidden call) is not shown; a forged cell label is not taken (it could say anything)."""
     src = """
 import builtins, os, sys
 import numpy as np
@@ -376,17 +376,34 @@ def probe(x):
         print(builtins.kept)
         raise RuntimeError(builtins.kept)
     return x
+def leave(x):
+    os._exit(4)
+def grab(x):  # the reference helpers' code, as the request holds it
+    frame = sys._getframe(0)
+    while frame is not None:
+        for name in ("request", "part"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, dict) and value.get("helpers"):
+                raise RuntimeError("SOURCE " + value["helpers"]["remove_from_list"])
+        frame = frame.f_back
+    return x
 """
     calls = [Call("own", COV, "crash", (1,)), Call("own hidden", COV, "crash", (2,), hidden=True),
              Call("keep hidden", COV, "keep", (np.arange(5), 2), {}, True, (0,), hidden=True),
-             Call("dep", COV, "probe", (1,), with_reference=True)]
-    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, LIMITS, time.monotonic() + 300, {}, {COV: []})
+             Call("dep", COV, "probe", (1,), with_reference=True), Call("exit", COV, "leave", (2,),
+                                                                                 with_reference=True),
+             Call("dep2", COV, "grab", (1,), with_reference=True)]
+    helpers = helper_sources(item_named("get_top_covariances"))
+    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, LIMITS, time.monotonic() + 300, helpers, {COV: []})
     r = report.results
-    assert report.runs == 2 and r["own hidden"].status == "crashed" and "status 3" not in r["own hidden"].error
+    assert report.runs == 3 and r["own hidden"].status == "crashed" and "status 3" not in r["own hidden"].error
     assert r["keep hidden"].value.tolist() == [0, 1, 3, 4] and r["keep hidden"].changed == ()
     errors = " ".join(report.load_errors[COV])
-    assert "SEEN" not in errors and "SECRET" not in errors and "defined again" in errors, errors
-    assert r["dep"].status == "error" and report.blind == {"dep"}  # the grader shows none of its text
+    assert "SEEN" not in errors and "SECRET" not in errors and "with the reference helpers" in errors, errors
+    # the grader shows none of their text: the first had hidden inputs in its process, the second (a fresh run
+    # after the crash) the reference helpers' code
+    assert r["dep"].status == r["dep2"].status == "error" and "SOURCE" in r["dep2"].error
+    assert report.blind == {"dep", "dep2"} and r["exit"].status == "crashed" and "status 4" not in r["exit"].error
     forged = """
 import sys, os
 sys.modules["__main__"]._send({"kind": "cell", "notebook": "03_covariance", "label": "FORGED"})
