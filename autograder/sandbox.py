@@ -828,8 +828,9 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
         if to_load:
             msg = child.next_message(load_deadline)
             if isinstance(msg, dict):
+                label = msg.get("label")
                 if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0] and (
-                        labels is None or msg.get("label") in labels.get(to_load[0], set())):
+                        labels is None or isinstance(label, str) and label in labels.get(to_load[0], set())):
                     current = (to_load[0], str(msg.get("label")))
                 elif msg.get("kind") == "loaded" and msg.get("notebook") == to_load[0]:
                     nb = to_load.pop(0)

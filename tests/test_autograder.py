@@ -406,7 +406,8 @@ def grab(x):  # the reference helpers' code, as the request holds it
     assert report.blind == {"dep", "dep2"} and r["exit"].status == "crashed" and "status 4" not in r["exit"].error
     forged = """
 import sys, os
-sys.modules["__main__"]._send({"kind": "cell", "notebook": "03_covariance", "label": "FORGED"})
+for label in ("FORGED", ["unhashable"], {"a": 1}):
+    sys.modules["__main__"]._send({"kind": "cell", "notebook": "03_covariance", "label": label})
 os._exit(1)
 """
     report = _run(world, forged, [Call("own", COV, "crash", (1,))])
