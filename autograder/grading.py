@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import time
@@ -316,9 +317,11 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
 
     def judge(call_id: str, result: CallResult) -> None:  # as each result arrives; its value is then dropped
         case = cases[call_id]
-        if not case.visible:
-            _hide_student_text(result)
-        verdicts[call_id] = (_judged(case, result), result.output.strip())
+        secret = not case.visible or call_id in report.blind  # blind: hidden inputs or reference code were there
+        if secret:
+            _hide_student_text(result, *(() if not case.visible else (
+                "checks made with the reference helpers", f'check("{case.function}") in your notebook shows them')))
+        verdicts[call_id] = (_judged(case, result, secret), result.output.strip())
 
     report = sandbox.RunReport(on_result=judge)
     dependents = {call.function for call, _ in pairs if call.with_reference}
@@ -378,12 +381,18 @@ def grade_student(student: str, sub: Submission, world: World, limits: Limits | 
     return grade
 
 
-def _judged(case: Case, result: CallResult) -> str | None:
-    """``case.judge(result)``; for a hidden case, without the detail of a value that could not be checked."""
+def _judged(case: Case, result: CallResult, secret: bool | None = None) -> str | None:
+    """``case.judge(result)``, for a secret case (default: a hidden one) without the student's detail.
+
+    Neither the detail of a value that could not be checked nor the shape the student's code returned (an empty
+    array's shape, ``(0, 72, 101, ...)``, can hold any numbers it chose: the hidden inputs).
+    """
     why = case.judge(result)
-    if why is not None and not case.visible and why.startswith("the returned value could not be checked"):
+    if why is None or not (not case.visible if secret is None else secret):
+        return why
+    if why.startswith("the returned value could not be checked"):
         return "the returned value could not be checked"
-    return why
+    return re.sub(r"\b(has|have) shape \([^)]*\)", r"\1 another shape", why)
 
 
 def _anonymous(value: Any) -> Any:
@@ -397,8 +406,9 @@ def _anonymous(value: Any) -> Any:
     return value
 
 
-def _hide_student_text(result: CallResult) -> None:
-    """Drop the text a student's code chose from a hidden case's result.
+def _hide_student_text(result: CallResult, which: str = "hidden checks",
+                       advice: str = "try your function on other inputs of the kind the exercise names") -> None:
+    """Drop the text a student's code chose from a hidden case's result (or a later one's, see ``RunReport.blind``).
 
     So that no hidden input can come back in the feedback: what it printed, its exception's type, message and
     line (an answer can raise a type, or on a line, that the data chose), its objects' type names.
@@ -410,8 +420,7 @@ def _hide_student_text(result: CallResult) -> None:
                             "graded computation: write the computation yourself")
         else:
             result.error_type = "an exception"
-            result.error = ("an exception (for hidden checks its type, message and line are not shown: "
-                            "try your function on other inputs of the kind the exercise names)")
+            result.error = f"an exception (for {which} its type, message and line are not shown: {advice})"
     result.value = _anonymous(result.value)
 
 

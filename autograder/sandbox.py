@@ -140,6 +140,9 @@ class RunReport:
         load_errors: Notebook -> errors raised by cells while defining its functions.
         output: Notebook -> what its cells printed while being defined (cut short).
         runs: Sandboxed processes started.
+        blind: Ids of the calls that are not hidden but were made once hidden inputs or the reference helpers had
+            reached their process (the dependents' visible checks): like a hidden check's, none of the text the
+            student's code chose for them may be shown (it could hold those inputs or the helpers' code).
         on_result: Called with each call's id and result as it arrives; the result is then kept without its
             value and arguments (so a student's large values are judged and dropped one at a time).
     """
@@ -148,6 +151,7 @@ class RunReport:
     load_errors: dict[str, list[str]] = field(default_factory=dict)
     output: dict[str, str] = field(default_factory=dict)
     runs: int = 0
+    blind: set[str] = field(default_factory=set)
     on_result: Any = field(default=None, repr=False)
 
     def add(self, call_id: str, result: CallResult) -> None:
@@ -453,14 +457,17 @@ class _Part:
     """A later part of a run's request, sent once every call before its first has returned.
 
     Attributes:
-        first: Id of the part's first call.
+        first: Id of the part's first call (of the next part's, for a part that only defines).
         load: Notebooks it defines again before its calls (with the reference helpers; empty: none).
         send: Puts its hidden inputs into the shared memory and sends it.
+        secret: It brings hidden inputs or the reference helpers: from then on, nothing the student's code says
+            is shown (see ``RunReport.blind``).
     """
 
     first: str
     load: list[str]
     send: Callable[[], None]
+    secret: bool = False
 
 
 class _Child:
@@ -707,16 +714,21 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 report.results[call.id] = CallResult("skipped", error=why)
             break
         wanted = [nb for nb in programs if any(c.notebook == nb for c in pending)]
-        groups = [list(g) for _, g in itertools.groupby(pending, key=lambda c: (c.with_reference, c.hidden))]
-        loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == g[0].with_reference
-                                                for c in pending)]
-                 for i, g in enumerate(groups) if i == 0 or g[0].with_reference != groups[i - 1][0].with_reference}
+        groups: list[list[Call]] = []
+        for _, g in itertools.groupby(pending, key=lambda c: (c.with_reference, c.hidden)):
+            group = list(g)
+            if group[0].hidden and (not groups or groups[-1][0].with_reference != group[0].with_reference):
+                groups.append([])  # a definition never comes with hidden calls (a fresh run carrying on with them)
+            groups.append(group)
+        kinds = [(g or groups[i + 1])[0].with_reference for i, g in enumerate(groups)]
+        loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == kinds[i] for c in pending)]
+                 for i in range(len(groups)) if i == 0 or kinds[i] != kinds[i - 1]}
         parts, layout = _watch_layout(pending)
         secret = {e["offset"] for c in pending if c.hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
         hidden_bytes = {at: data for at, data in parts if at in secret}  # written when their calls are sent
 
         def part(i: int, groups: list[list[Call]] = groups, loads: dict[int, list[str]] = loads,
-                 layout: dict[str, list[dict[str, Any]]] = layout) -> dict[str, Any]:
+                 kinds: list[bool] = kinds, layout: dict[str, list[dict[str, Any]]] = layout) -> dict[str, Any]:
             """The request's part ``i``: its calls, and (a part starting a definition) what it defines."""
             message: dict[str, Any] = {
                 "calls": [{"id": c.id, "notebook": c.notebook, "function": c.function, "args": list(c.args),
@@ -726,7 +738,7 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                 "more": i + 1 < len(groups)}
             if i in loads:
                 message["load"] = loads[i]
-                if groups[i][0].with_reference:
+                if kinds[i]:
                     message.update(helpers=helpers or {}, replace=replace or {})
             return message
 
@@ -751,14 +763,20 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                         child.put(entry["offset"], hidden_bytes.pop(entry["offset"]))
             child.send_later(codec.encode(part(i), max_str=1 << 22))
 
-        child.parts = [_Part(g[0].id, loads.get(i, []), functools.partial(send, i)) for i, g in enumerate(groups) if i]
+        child.parts = [_Part((g or groups[i + 1])[0].id, loads.get(i, []), functools.partial(send, i),
+                             any(c.hidden for c in g) or (i in loads and kinds[i])) for i, g in enumerate(groups) if i]
         runs += 1
         report.runs += 1
         try:
-            pending = _serve(child, pending, loads[0], limits, deadline, report, skipped_cells, layout)
+            pending = _serve(child, pending, loads[0], limits, deadline, report, skipped_cells, layout,
+                             {nb: {u[0] for u in programs[nb]} for nb in wanted}, kinds[0])
         finally:
             child.close()
     return report
+
+
+#: The ways a child ends that say nothing the student's code chose beyond a bit or two (shown for hidden checks too).
+_PLAIN_ENDS = ("it stopped answering", "it ran out of CPU time", "it was killed (out of memory?)")
 
 
 def _fail_function(pending: list[Call], report: RunReport, status: str, why: str) -> list[Call]:
@@ -777,11 +795,16 @@ def _fail_function(pending: list[Call], report: RunReport, status: str, why: str
 
 def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, deadline: float,
            report: RunReport, skipped_cells: dict[str, set[str]],
-           layout: dict[str, list[dict[str, Any]]] | None = None) -> list[Call]:
+           layout: dict[str, list[dict[str, Any]]] | None = None,
+           labels: dict[str, set[str]] | None = None, secret: bool = False) -> list[Call]:
     """Drive one child until it is done or fails; return the calls still to run.
 
     ``load``: the notebooks the request's first part defines (a later part may define some again, see
-    :class:`_Part`).
+    :class:`_Part`). ``labels``: each notebook's cells' labels (a "cell" message naming another is ignored).
+
+    Once a part with hidden calls or the reference helpers has been sent (``secret``: the first part had them), the
+    process holds what the student must not see: the later calls' ids go to ``report.blind``, what a definition's
+    cells raise from then on is not reported beyond what the ones before said, nor how the process ended.
     """
     load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
     msg = child.next_message(load_deadline)
@@ -793,35 +816,49 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     to_load = list(load)
     current: tuple[str, str] | None = None
     by_id = {c.id: c for c in pending}
+    holds_secret = secret  # hidden inputs or the reference helpers are in the process
+
+    def reason(hidden: bool = False) -> str:  # an exit status or signal the student chose: not once secrets came
+        why = child.exit_reason()
+        plain = not (hidden or holds_secret) or why in _PLAIN_ENDS
+        return why if plain else "it exited (how is not shown once hidden inputs or the reference helpers are there)"
+
     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
     while to_load or pending:
         if to_load:
             msg = child.next_message(load_deadline)
             if isinstance(msg, dict):
-                if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0]:
+                label = msg.get("label")
+                if msg.get("kind") == "cell" and msg.get("notebook") == to_load[0] and (
+                        labels is None or isinstance(label, str) and label in labels.get(to_load[0], set())):
                     current = (to_load[0], str(msg.get("label")))
                 elif msg.get("kind") == "loaded" and msg.get("notebook") == to_load[0]:
                     nb = to_load.pop(0)
                     errors = msg.get("errors")
-                    report.load_errors.setdefault(nb, []).extend(str(e)[:500] for e in errors or [] if isinstance(
-                        errors, list))
-                    report.output[nb] = str(msg.get("output", ""))[:2000]
+                    errors = [str(e)[:500] for e in errors or [] if isinstance(errors, list)]
+                    known = report.load_errors.setdefault(nb, [])
+                    if holds_secret:  # their text could hold hidden inputs: only what the definitions before said
+                        errors = [e if e in known else "a cell raised while your notebook was defined with the "
+                                  "reference helpers (not shown: they or hidden inputs were there)" for e in errors]
+                    known.extend(errors)
+                    report.output[nb] = "" if holds_secret else str(msg.get("output", ""))[:2000]
                     current = None
                     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
                 continue  # anything else the student's code wrote to the pipe is ignored
             if current is None:  # died or hung outside any cell (starting up, loading the models)
                 if msg == "timeout":
                     return _fail_all(pending, report, "timeout", "your notebook took too long to start")
-                return _fail_all(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+                return _fail_all(pending, report, "crashed", f"the grading process stopped: {reason()}")
             nb, label = current
             what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
-                    else f"{label} stopped the grading process: {child.exit_reason() if msg == 'eof' else msg}")
+                    else f"{label} stopped the grading process: {reason() if msg == 'eof' else msg}")
             report.load_errors.setdefault(nb, []).append(f"{what}; it was skipped")
             skipped_cells.setdefault(nb, set()).add(label)
             return pending  # a fresh run without that cell
         if child.parts and pending[0].id == child.parts[0].first:  # every call before this part has returned
             part = child.parts.pop(0)
             part.send()
+            holds_secret = holds_secret or part.secret
             if part.load:
                 to_load = list(part.load)
                 load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
@@ -834,6 +871,8 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                 if layout and call_id in layout:  # read back by the grader, whatever the child says
                     result.changed = _changed(child.watch_fd, layout[call_id])
                 del msg
+                if holds_secret and not by_id[call_id].hidden:
+                    report.blind.add(call_id)
                 report.add(call_id, result)
                 pending = pending[1:]
                 call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
@@ -846,7 +885,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
             return _fail_function(pending, report, "crashed", "returned a value too large to check")
         if msg == "garbled":
             return _fail_function(pending, report, "crashed", "its result could not be read back")
-        return _fail_function(pending, report, "crashed", f"the grading process stopped: {child.exit_reason()}")
+        return _fail_function(pending, report, "crashed", f"the grading process stopped: {reason(pending[0].hidden)}")
     return []
 
 

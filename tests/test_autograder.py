@@ -342,6 +342,96 @@ def probe(x):  # a dependent: its helper is the reference one here
     assert report.runs == 1
 
 
+def test_hidden_inputs_stay_hidden_in_a_fresh_run_and_in_the_later_parts(world: World) -> None:
+    """A fresh run that carries on with hidden calls (after a crash) defines the notebook before they come, with
+    their watched inputs in the shared memory; what the student's code says once hidden inputs have been in its
+    process, or the reference helpers' code (the dependents' checks, the second definition's cells, the exit
+    status of a hidden call) is not shown; a forged cell label is not taken (it could say anything)."""
+    src = """
+import builtins, os, sys
+import numpy as np
+def _seen():  # the hidden calls' ids that the request shows the cells
+    out, frame = [], sys._getframe(0)
+    while frame is not None:
+        for name in ("request", "part"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, dict):
+                out += [str(c.get("id")) for c in value.get("calls", []) if "hidden" in str(c.get("id"))]
+        frame = frame.f_back
+    return out
+if _seen():
+    raise RuntimeError("SEEN " + " ".join(_seen()))
+if getattr(builtins, "kept", None):
+    raise RuntimeError("KEPT " + builtins.kept)
+def crash(x):
+    if x == 2:
+        os._exit(3)
+    return x
+def keep(indices, value):
+    builtins.kept = "SECRET%d" % int(np.asarray(indices).sum())
+    indices = np.asarray(indices)
+    return indices[indices != value]
+def probe(x):
+    if getattr(builtins, "kept", None):
+        print(builtins.kept)
+        raise RuntimeError(builtins.kept)
+    return x
+def leave(x):
+    os._exit(4)
+def grab(x):  # the reference helpers' code, as the request holds it
+    frame = sys._getframe(0)
+    while frame is not None:
+        for name in ("request", "part"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, dict) and value.get("helpers"):
+                raise RuntimeError("SOURCE " + value["helpers"]["remove_from_list"])
+        frame = frame.f_back
+    return x
+"""
+    calls = [Call("own", COV, "crash", (1,)), Call("own hidden", COV, "crash", (2,), hidden=True),
+             Call("keep hidden", COV, "keep", (np.arange(5), 2), {}, True, (0,), hidden=True),
+             Call("dep", COV, "probe", (1,), with_reference=True), Call("exit", COV, "leave", (2,),
+                                                                                 with_reference=True),
+             Call("dep2", COV, "grab", (1,), with_reference=True)]
+    helpers = helper_sources(item_named("get_top_covariances"))
+    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, LIMITS, time.monotonic() + 300, helpers, {COV: []})
+    r = report.results
+    assert report.runs == 3 and r["own hidden"].status == "crashed" and "status 3" not in r["own hidden"].error
+    assert r["keep hidden"].value.tolist() == [0, 1, 3, 4] and r["keep hidden"].changed == ()
+    errors = " ".join(report.load_errors[COV])
+    assert "SEEN" not in errors and "SECRET" not in errors and "with the reference helpers" in errors, errors
+    # the grader shows none of their text: the first had hidden inputs in its process, the second (a fresh run
+    # after the crash) the reference helpers' code
+    assert r["dep"].status == r["dep2"].status == "error" and "SOURCE" in r["dep2"].error
+    assert report.blind == {"dep", "dep2"} and r["exit"].status == "crashed" and "status 4" not in r["exit"].error
+    forged = """
+import sys, os
+for label in ("FORGED", ["unhashable"], {"a": 1}):
+    sys.modules["__main__"]._send({"kind": "cell", "notebook": "03_covariance", "label": label})
+os._exit(1)
+"""
+    report = _run(world, forged, [Call("own", COV, "crash", (1,))])
+    errors = " ".join(report.load_errors[COV])
+    assert "cell 1 stopped the grading process" in errors and "FORGED" not in errors, errors
+
+
+def test_a_hidden_check_does_not_show_the_shape_returned() -> None:
+    """An empty array's shape, (0, 26, 29, 19), holds numbers the student's code chose (a hidden call's inputs):
+    a hidden check (or one made after them) says only that the shape is wrong; a visible one shows it."""
+    from autograder.grading import _judged
+    from ganbias_helpers.checks.calls import CallResult
+
+    value = decode(encode({"v": np.zeros((0, 26, 29, 19))}))["v"]
+    for name in ("remove_from_list", "covariance_matrix_from_examples", "get_top_covariances"):
+        hidden = next(c for c in cases_of(name) if not c.visible)
+        visible = next(c for c in cases_of(name) if c.visible)
+        returned = (value, value) if name == "get_top_covariances" else value
+        for case, secret in ((hidden, None), (visible, True)):
+            why = _judged(case, CallResult("ok", value=returned), secret)
+            assert "another shape" in why and "26" not in why, why
+        assert "(0, 26, 29, 19)" in _judged(visible, CallResult("ok", value=returned))
+
+
 def test_forged_results_and_monkeypatching_do_not_help(world: World) -> None:
     src = """
 import numpy as np, builtins
