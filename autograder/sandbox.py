@@ -841,7 +841,8 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                         errors = [e if e in known else "a cell raised while your notebook was defined with the "
                                   "reference helpers (not shown: they or hidden inputs were there)" for e in errors]
                     known.extend(errors)
-                    report.output[nb] = "" if holds_secret else str(msg.get("output", ""))[:2000]
+                    if not holds_secret:  # what a definition with secrets in reach printed is not kept
+                        report.output[nb] = str(msg.get("output", ""))[:2000]
                     current = None
                     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
                 continue  # anything else the student's code wrote to the pipe is ignored
