@@ -80,7 +80,8 @@ class Limits:
         file_bytes: Largest file the child may write (in its private tmpfs).
         tmpfs_bytes: Size of the sandbox's private tmpfs (its pages are not address space: they count on
             top of ``memory_bytes``, so at most a quarter of it is given).
-        max_runs: Runs per student (a fresh one carries on after a hang or crash).
+        max_runs: Runs per student (a fresh one carries on after a hang or crash): as many as the two runs a
+            student had before the dependents' checks joined the first (their time budget bounds them too).
     """
 
     call_timeout_s: float = 30.0
@@ -90,7 +91,7 @@ class Limits:
     memory_bytes: int = 2 * 2**30
     file_bytes: int = 16 * 2**20
     tmpfs_bytes: int = 64 * 2**20
-    max_runs: int = 8
+    max_runs: int = 16
 
     @property
     def tmpfs_size(self) -> int:
