@@ -196,6 +196,7 @@ def plot_feature_changes(changes: np.ndarray, target: str | int, others: Sequenc
                 truncate=True,
                 ci=99,
                 x_ci=99,
+                seed=0,  # the intervals are bootstrapped: the same figure every run
                 label=ATTRIBUTE_NAMES[o],
                 ax=ax,
                 color=colour,
