@@ -1,9 +1,9 @@
 """``nbgrader autograde`` and ``ganbias grade`` agree per function on a sample of the corpus covering every graded
 notebook: a delegating answer of each, and an answer where a wrong helper must cost only itself.
 
-The whole corpus: ``make agreement`` (its last full run, when each answer was a submission of its own: about 1.5
-hours on 2 busy cores, 410 graded functions, 0 disagreements; the answers are now dealt into a class of a few
-students, as in ``make test``). When tests/test_corpus.py runs in
+The whole corpus: ``make agreement`` (the answers dealt into a class of 19 students, as in ``make test``; last run:
+154 answers, 165 graded functions, 0 disagreements, 7 min 44 s on 2 cores; it took about 1.5 hours when each
+answer was a submission of its own). When tests/test_corpus.py runs in
 the same session, ``ganbias grade``'s side is read from its one batch over the corpus (``corpus_grades``).
 """
 
