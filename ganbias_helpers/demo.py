@@ -27,9 +27,11 @@ def run_demo(
     generator_path: str | None = None,
     classifier_path: str | None = None,
     progress: bool = True,
+    figures: bool = True,
 ) -> dict:
     """Run the steering experiment, print the top covarying attributes and save figures.
 
+    ``figures=False`` saves only ``results.json`` (the table is the same: scripts/readme_demo_table.py checks it so).
     Returns the JSON-able summary that is also written to ``out_dir/results.json``.
     """
     matplotlib.use("Agg")
@@ -58,13 +60,14 @@ def run_demo(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    figures = {
-        "steering_path.png": plots.plot_steering_path(result.snapshots, result.snapshot_steps, t),
-        "feature_changes.png": plots.plot_feature_changes(changes, t, [int(i) for i in indices[:5]]),
-        "top_covariances.png": plots.plot_top_covariances(indices, covs, t),
-        "covariance_heatmap.png": plots.plot_covariance_heatmap(covariance_matrix(changes), [t, *indices]),
-    }
-    for name, fig in figures.items():
+    drawn = {
+        "steering_path.png": lambda: plots.plot_steering_path(result.snapshots, result.snapshot_steps, t),
+        "feature_changes.png": lambda: plots.plot_feature_changes(changes, t, [int(i) for i in indices[:5]]),
+        "top_covariances.png": lambda: plots.plot_top_covariances(indices, covs, t),
+        "covariance_heatmap.png": lambda: plots.plot_covariance_heatmap(covariance_matrix(changes), [t, *indices]),
+    } if figures else {}
+    for name, draw in drawn.items():
+        fig = draw()
         fig.savefig(out / name, dpi=110)
         plt.close(fig)
     target_change = changes[result.classifications.shape[0] // 2 - 1, :, t].mean()
@@ -85,9 +88,10 @@ def run_demo(
             }
             for i, c in zip(indices, covs)
         ],
-        "figures": sorted(figures),
+        "figures": sorted(drawn),
         "seconds": round(time.time() - started, 1),
     }
     (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"\nFigures and results.json saved in {out.resolve()} ({summary['seconds']} s).")
+    print(f"\n{'Figures and results.json' if drawn else 'results.json'} saved in {out.resolve()} "
+          f"({summary['seconds']} s).")
     return summary

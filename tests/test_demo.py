@@ -13,6 +13,13 @@ def test_demo_at_tiny_settings_writes_figures_and_results(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 1000
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["target"] == "Male" and saved["n_images"] == 6
+    def table(printed: str) -> str:
+        return printed.split("Top 10", 1)[1].split("\n\n", 1)[0]
+
+    bare = run_demo(n_images=6, steps=3, seed=0, device="cpu", out_dir=str(tmp_path / "bare"), progress=False,
+                    figures=False)  # what scripts/readme_demo_table.py runs: the same table, no figures
+    assert table(capsys.readouterr().out) == table(out) and "covariance" in table(out)
+    assert bare["top"] == summary["top"] and sorted(p.name for p in (tmp_path / "bare").iterdir()) == ["results.json"]
 
 
 def test_cli_demo_and_a_clear_error_for_an_unknown_target(tmp_path, capsys):
