@@ -805,7 +805,8 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
 
     Once a part with hidden calls or the reference helpers has been sent (``secret``: the first part had them), the
     process holds what the student must not see: the later calls' ids go to ``report.blind``, what a definition's
-    cells raise from then on is not reported beyond what the ones before said, nor how the process ended.
+    cells raise from then on is not reported beyond what the ones before said, nor which cell hung or ended the
+    process, nor how the process ended.
     """
     load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
     msg = child.next_message(load_deadline)
@@ -852,8 +853,12 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                     return _fail_all(pending, report, "timeout", "your notebook took too long to start")
                 return _fail_all(pending, report, "crashed", f"the grading process stopped: {reason()}")
             nb, label = current
-            what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
-                    else f"{label} stopped the grading process: {reason() if msg == 'eof' else msg}")
+            if holds_secret:  # which cell, and how it ended, the student's code chose: it could hold those secrets
+                what = ("a cell did not finish or stopped the grading process while your notebook was defined with "
+                        "the reference helpers (which one, and how, is not shown: they or hidden inputs were there)")
+            else:
+                what = (f"{label} did not finish within the time to define your functions" if msg == "timeout"
+                        else f"{label} stopped the grading process: {reason() if msg == 'eof' else msg}")
             report.load_errors.setdefault(nb, []).append(f"{what}; it was skipped")
             skipped_cells.setdefault(nb, set()).add(label)
             return pending  # a fresh run without that cell

@@ -415,6 +415,27 @@ os._exit(1)
     assert "cell 1 stopped the grading process" in errors and "FORGED" not in errors, errors
 
 
+def test_which_cell_ends_a_definition_with_secrets_in_reach_is_not_shown(world: World) -> None:
+    """The second definition runs where the student's own hidden inputs have been: the cell its code chooses to hang
+    or end the process in (and how) could spell them, so the feedback names neither; the cell is still skipped."""
+    cells = [("cell 1", "import builtins\nimport numpy as np\ndef keep(indices, value):\n"
+                        "    builtins.kept = int(np.asarray(indices).sum())\n    return 0\ndef probe(x):\n"
+                        "    return x\n"),
+             *[(f"cell {k}", f"import builtins, os\nif getattr(builtins, 'kept', 0) == {k}:\n    os._exit({k})\n")
+               for k in (2, 3)]]
+    helpers = helper_sources(item_named("get_top_covariances"))
+    shown = []
+    for hidden_sum in (2, 3):  # the hidden input chooses the cell
+        calls = [Call("own", COV, "keep", (np.arange(2), 1)),
+                 Call("own hidden", COV, "keep", (np.array([hidden_sum]), 0), hidden=True),
+                 Call("dep", COV, "probe", (1,), with_reference=True)]
+        report = sandbox.run(world, {COV: cells}, calls, LIMITS, time.monotonic() + 300, helpers, {COV: []})
+        assert report.runs == 2 and report.results["dep"].status == "ok", report.results  # skipped, carried on
+        shown.append(report.load_errors[COV])
+    assert shown[0] == shown[1] and "cell 2" not in str(shown) and "cell 3" not in str(shown), shown
+    assert "with the reference helpers" in shown[0][0] and "skipped" in shown[0][0]
+
+
 def test_a_hidden_check_does_not_show_the_shape_returned() -> None:
     """An empty array's shape, (0, 26, 29, 19), holds numbers the student's code chose (a hidden call's inputs):
     a hidden check (or one made after them) says only that the shape is wrong; a visible one shows it."""
