@@ -801,7 +801,9 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     """Drive one child until it is done or fails; return the calls still to run.
 
     ``load``: the notebooks the request's first part defines (a later part may define some again, see
-    :class:`_Part`). ``labels``: each notebook's cells' labels (a "cell" message naming another is ignored).
+    :class:`_Part`; a process that ends there returns every pending call, with no cell skipped: it may have run out
+    of what the calls before used). ``labels``: each notebook's cells' labels (a "cell" message naming another is
+    ignored).
 
     Once a part with hidden calls or the reference helpers has been sent (``secret``: the first part had them), the
     process holds what the student must not see: the later calls' ids go to ``report.blind``, what a definition's
@@ -819,6 +821,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     current: tuple[str, str] | None = None
     by_id = {c.id: c for c in pending}
     holds_secret = secret  # hidden inputs or the reference helpers are in the process
+    defined = False  # a definition was made before (the process has used CPU time and memory since it started)
 
     def reason(hidden: bool = False) -> str:  # an exit status or signal the student chose: not once secrets came
         why = child.exit_reason()
@@ -848,6 +851,8 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                     current = None
                     call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
                 continue  # anything else the student's code wrote to the pipe is ignored
+            if defined and msg == "eof":  # perhaps of what the process did before (its CPU time, its memory): a
+                return pending  # fresh run defines it again, and skips the cell only if it ends that run too
             if current is None:  # died or hung outside any cell (starting up, loading the models)
                 if msg == "timeout":
                     return _fail_all(pending, report, "timeout", "your notebook took too long to start")
@@ -867,7 +872,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
             part.send()
             holds_secret = holds_secret or part.secret
             if part.load:
-                to_load = list(part.load)
+                to_load, defined = list(part.load), True
                 load_deadline = min(deadline, time.monotonic() + limits.load_timeout_s)
                 continue
         msg = child.next_message(call_deadline)

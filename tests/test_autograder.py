@@ -415,25 +415,43 @@ os._exit(1)
     assert "cell 1 stopped the grading process" in errors and "FORGED" not in errors, errors
 
 
-def test_which_cell_ends_a_definition_with_secrets_in_reach_is_not_shown(world: World) -> None:
+def test_which_cell_hangs_in_a_definition_with_secrets_in_reach_is_not_shown(world: World) -> None:
     """The second definition runs where the student's own hidden inputs have been: the cell its code chooses to hang
-    or end the process in (and how) could spell them, so the feedback names neither; the cell is still skipped."""
+    in could spell them, so the feedback does not name it; the cell is still skipped."""
     cells = [("cell 1", "import builtins\nimport numpy as np\ndef keep(indices, value):\n"
                         "    builtins.kept = int(np.asarray(indices).sum())\n    return 0\ndef probe(x):\n"
                         "    return x\n"),
-             *[(f"cell {k}", f"import builtins, os\nif getattr(builtins, 'kept', 0) == {k}:\n    os._exit({k})\n")
+             *[(f"cell {k}", f"import builtins\nwhile getattr(builtins, 'kept', 0) == {k}:\n    pass\n")
                for k in (2, 3)]]
     helpers = helper_sources(item_named("get_top_covariances"))
+    limits = Limits(call_timeout_s=20.0, load_timeout_s=8.0, memory_bytes=768 * 2**20)
     shown = []
     for hidden_sum in (2, 3):  # the hidden input chooses the cell
         calls = [Call("own", COV, "keep", (np.arange(2), 1)),
                  Call("own hidden", COV, "keep", (np.array([hidden_sum]), 0), hidden=True),
                  Call("dep", COV, "probe", (1,), with_reference=True)]
-        report = sandbox.run(world, {COV: cells}, calls, LIMITS, time.monotonic() + 300, helpers, {COV: []})
+        report = sandbox.run(world, {COV: cells}, calls, limits, time.monotonic() + 300, helpers, {COV: []})
         assert report.runs == 2 and report.results["dep"].status == "ok", report.results  # skipped, carried on
         shown.append(report.load_errors[COV])
     assert shown[0] == shown[1] and "cell 2" not in str(shown) and "cell 3" not in str(shown), shown
     assert "with the reference helpers" in shown[0][0] and "skipped" in shown[0][0]
+
+
+def test_a_process_that_ends_in_its_second_definition_costs_no_cell(world: World) -> None:
+    """The second definition runs in a process that has spent CPU time on the student's own checks: running out
+    of it there (or ending otherwise) does not skip the cell it was in (the dependent it defines would be lost);
+    a fresh run defines the notebook again."""
+    cells = [("cell 1", "import time\ndef busy(x):\n    end = time.process_time() + x\n"
+                        "    while time.process_time() < end:\n        pass\n    return 0\n"),
+             ("cell 2", "import time\n_end = time.process_time() + 1.5\nwhile time.process_time() < _end:\n"
+                        "    pass\ndef probe(x):\n    return x\n")]
+    calls = [Call("own", COV, "busy", (2.2,)), Call("dep", COV, "probe", (1,), with_reference=True)]
+    limits = Limits(call_timeout_s=20.0, memory_bytes=768 * 2**20, cpu_seconds=4)
+    report = sandbox.run(world, {COV: cells}, calls, limits, time.monotonic() + 300,
+                         helper_sources(item_named("get_top_covariances")), {COV: []})
+    r = report.results
+    assert r["own"].status == "ok" and r["dep"].status == "ok" and r["dep"].value == 1, r
+    assert report.runs == 2 and not report.load_errors[COV]
 
 
 def test_a_hidden_check_does_not_show_the_shape_returned() -> None:
