@@ -75,7 +75,8 @@ class Limits:
         call_timeout_s: Wall-clock seconds for one call, counted from the previous result.
         load_timeout_s: Wall-clock seconds to start Python and run the student's cells.
         student_budget_s: Wall-clock seconds for everything of one student (all runs).
-        cpu_seconds: CPU seconds of one run, after its imports.
+        cpu_seconds: CPU seconds of one run, after its imports (a call that runs out of them after other calls
+            returned in that run is made again in a fresh one: they spent them too).
         memory_bytes: Address space the student's code may add after the imports.
         file_bytes: Largest file the child may write (in its private tmpfs).
         tmpfs_bytes: Size of the sandbox's private tmpfs (its pages are not address space: they count on
@@ -822,6 +823,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
     by_id = {c.id: c for c in pending}
     holds_secret = secret  # hidden inputs or the reference helpers are in the process
     defined = False  # a definition was made before (the process has used CPU time and memory since it started)
+    answered = 0  # calls that returned in this process
 
     def reason(hidden: bool = False) -> str:  # an exit status or signal the student chose: not once secrets came
         why = child.exit_reason()
@@ -886,7 +888,7 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
                 if holds_secret and not by_id[call_id].hidden:
                     report.blind.add(call_id)
                 report.add(call_id, result)
-                pending = pending[1:]
+                pending, answered = pending[1:], answered + 1
                 call_deadline = min(deadline, time.monotonic() + limits.call_timeout_s)
             continue
         if msg == "timeout":
@@ -897,6 +899,8 @@ def _serve(child: _Child, pending: list[Call], load: list[str], limits: Limits, 
             return _fail_function(pending, report, "crashed", "returned a value too large to check")
         if msg == "garbled":
             return _fail_function(pending, report, "crashed", "its result could not be read back")
+        if answered and child.exit_reason() == "it ran out of CPU time":  # the calls before spent it too (one call
+            return pending  # alone cannot: its wall-clock limit comes first): a fresh run makes this one again
         return _fail_function(pending, report, "crashed", f"the grading process stopped: {reason(pending[0].hidden)}")
     return []
 

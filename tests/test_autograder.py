@@ -454,6 +454,19 @@ def test_a_process_that_ends_in_its_second_definition_costs_no_cell(world: World
     assert report.runs == 2 and not report.load_errors[COV]
 
 
+def test_a_call_that_runs_out_of_the_cpu_time_other_calls_spent_is_made_again(world: World) -> None:
+    """One process makes all of a student's calls, the dependents' last: a correct function that runs out of the CPU
+    time the calls before it spent is not failed for it; a fresh run makes the call again."""
+    src = ("import time\ndef busy(x):\n    end = time.process_time() + x\n"
+           "    while time.process_time() < end:\n        pass\n    return x\n")
+    calls = [Call("own", COV, "busy", (2.5,)), Call("dep", COV, "busy", (2.5,), with_reference=True)]
+    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls,
+                         Limits(call_timeout_s=20.0, memory_bytes=768 * 2**20, cpu_seconds=4),
+                         time.monotonic() + 300, helper_sources(item_named("get_top_covariances")), {COV: []})
+    assert report.results["own"].status == "ok" and report.results["dep"].status == "ok", report.results
+    assert report.runs == 2
+
+
 def test_a_hidden_check_does_not_show_the_shape_returned() -> None:
     """An empty array's shape, (0, 26, 29, 19), holds numbers the student's code chose (a hidden call's inputs):
     a hidden check (or one made after them) says only that the shape is wrong; a visible one shows it."""
