@@ -97,7 +97,7 @@ def _read_exactly(fd: int, n: int) -> bytes:
 
 
 def _read_request(fd: int = 0) -> dict[str, Any]:
-    """One framed part of the grader's request (the second part, the hidden calls, comes after the visible ones)."""
+    """One framed part of the grader's request (each later part comes once the calls before it have returned)."""
     size = int.from_bytes(_read_exactly(fd, 8), "little")
     return codec.decode(_read_exactly(fd, size), max_str=1 << 22, max_header=1 << 30, max_values=1 << 40)
 

@@ -113,8 +113,9 @@ class Call:
         return_args: Also send back the arguments after the call (in-place changes, model gradients).
         watch: Positions of arguments (arrays, tensors, models) whose change the grader checks itself: they
             are handed to the function in memory shared with the grader, which reads them back after the call.
-        hidden: A hidden check: its inputs reach the child only once every visible call has returned (so
-            nothing the child says before then can hold them), and the grader shows none of its text.
+        hidden: A hidden check: its inputs reach the child only once every visible call of its kind (the student's
+            own functions', or the dependents', see ``with_reference``) has returned (so nothing the child says before
+            then can hold them), and the grader shows none of its text.
         with_reference: A call of a function that calls the student's other graded functions (a dependent):
             made in a second definition of its notebook where the reference helpers (:func:`run`'s ``helpers``
             and ``replace``) stand in for the student's, and only once every call without this flag has
