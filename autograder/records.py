@@ -64,7 +64,8 @@ class FunctionGrade:
     @property
     def all_messages(self) -> list[str]:
         """Every message, those about hidden checks last and marked as such (for the instructor's feedback)."""
-        return self.messages + [m if m[:1].isdigit() else f"(hidden check) {m}" for m in self.hidden_messages]
+        return self.messages + [m if re.match(r"\d+ of \d+ hidden checks: ", m) else f"(hidden check) {m}"
+                                for m in self.hidden_messages]  # a case's name can start with a digit too
 
 
 @dataclass

@@ -467,6 +467,16 @@ def test_a_call_that_runs_out_of_the_cpu_time_other_calls_spent_is_made_again(wo
     assert report.runs == 2
 
 
+def test_a_hidden_check_named_with_a_number_is_still_marked_hidden() -> None:
+    """"40 random values" is a hidden case of get_top_magnitude_indices: its message was shown as a visible one's."""
+    from autograder.records import FunctionGrade
+
+    fg = FunctionGrade(COV, "get_top_magnitude_indices", 1.0, messages=["[-2, 0, 1]: wrong"],
+                       hidden_messages=["40 random values: wrong", "3 of 4 hidden checks: wrong"])
+    assert fg.all_messages == ["[-2, 0, 1]: wrong", "(hidden check) 40 random values: wrong",
+                               "3 of 4 hidden checks: wrong"]
+
+
 def test_a_hidden_check_does_not_show_the_shape_returned() -> None:
     """An empty array's shape, (0, 26, 29, 19), holds numbers the student's code chose (a hidden call's inputs):
     a hidden check (or one made after them) says only that the shape is wrong; a visible one shows it."""
