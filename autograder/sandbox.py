@@ -685,8 +685,9 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
     """Define each notebook's answers in a sandboxed run and make ``calls`` there.
 
     One process serves a student (a fresh one carries on after a hang or crash). Its request comes in parts,
-    each sent once every call of the part before has returned: the student's own definitions and the calls
-    of their functions (visible, then hidden), then, for the calls marked ``with_reference``, the reference
+    each sent once every call of the part before has returned: the student's own definitions (of every notebook
+    the calls need, so that what their cells raise can be shown) and the calls of their functions (visible, then
+    hidden), then, for the calls marked ``with_reference``, the reference
     helpers and a second definition of the notebooks where those helpers stand in for the student's (visible,
     then hidden calls). No reference code is in the process until the student's own functions are done.
 
@@ -726,6 +727,8 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
         kinds = [(g or groups[i + 1])[0].with_reference for i, g in enumerate(groups)]
         loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == kinds[i] for c in pending)]
                  for i in range(len(groups)) if i == 0 or kinds[i] != kinds[i - 1]}
+        if not kinds[0]:  # every notebook once without secrets, so that what its cells raise can be shown
+            loads[0] = list(wanted)
         parts, layout = _watch_layout(pending)
         secret = {e["offset"] for c in pending if c.hidden for e in layout.get(c.id, []) if e["kind"] != "model"}
         hidden_bytes = {at: data for at, data in parts if at in secret}  # written when their calls are sent

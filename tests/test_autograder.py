@@ -467,6 +467,19 @@ def test_a_call_that_runs_out_of_the_cpu_time_other_calls_spent_is_made_again(wo
     assert report.runs == 2
 
 
+def test_a_notebook_with_only_a_dependents_checks_is_defined_first_without_secrets(world: World) -> None:
+    """06 with no project_out of the student's: it is defined in the first definition too (no reference code or hidden
+    inputs in reach), so what its cells raise is shown, not only said to be hidden."""
+    programs = {COV: [("cell 1", "def own(x):\n    return x\n")],
+                "06_mitigation": [("cell 1", "def dep(x):\n    return x\nraise ValueError('a plain mistake')\n")]}
+    calls = [Call("own", COV, "own", (1,)), Call("own hidden", COV, "own", (2,), hidden=True),
+             Call("dep", "06_mitigation", "dep", (1,), with_reference=True)]
+    report = sandbox.run(world, programs, calls, LIMITS, time.monotonic() + 300,
+                         helper_sources(item_named("conditional_steering_step")), {"06_mitigation": ["project_out"]})
+    assert report.results["dep"].status == "ok" and report.runs == 1
+    assert "ValueError: a plain mistake" in " ".join(dict.fromkeys(report.load_errors["06_mitigation"]))
+
+
 def test_a_hidden_check_named_with_a_number_is_still_marked_hidden() -> None:
     """"40 random values" is a hidden case of get_top_magnitude_indices: its message was shown as a visible one's."""
     from autograder.records import FunctionGrade
