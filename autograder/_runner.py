@@ -16,6 +16,7 @@ student's function is called, and its outcome recorded, the same way in both.
 from __future__ import annotations
 
 import builtins
+import gc
 import io
 import os
 import sys
@@ -280,6 +281,8 @@ def main() -> None:
             replace = part.get("replace") or {}
             for notebook in part["load"]:
                 ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+                if namespaces.pop(notebook, None) is not None:  # the first definition's data: not twice in memory
+                    gc.collect()
                 errors = []
                 for label, source in programs.get(notebook, []):
                     _send({"kind": "cell", "notebook": notebook, "label": label})

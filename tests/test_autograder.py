@@ -480,6 +480,18 @@ def test_a_notebook_with_only_a_dependents_checks_is_defined_first_without_secre
     assert "ValueError: a plain mistake" in " ".join(dict.fromkeys(report.load_errors["06_mitigation"]))
 
 
+def test_the_second_definition_does_not_hold_the_first_ones_data_too(world: World) -> None:
+    """Data the answers keep at the top level (400 MB here) fits the memory limit once: the second definition, with
+    the reference helpers, is made once the first one's namespace is gone (a MemoryError there cost the dependent)."""
+    src = ("import numpy as np\nbig = np.ones(50 * 2**20)\ndef own(x):\n    return x\ndef dep(x):\n"
+           "    return x + int(big[0])\n")
+    calls = [Call("own", COV, "own", (1,)), Call("dep", COV, "dep", (1,), with_reference=True)]
+    report = sandbox.run(world, {COV: [("cell 1", src)]}, calls, Limits(call_timeout_s=20.0, memory_bytes=700 * 2**20),
+                         time.monotonic() + 300, helper_sources(item_named("get_top_covariances")), {COV: []})
+    assert report.results["own"].value == 1 and report.results["dep"].value == 2, report.results
+    assert not report.load_errors[COV] and report.runs == 1
+
+
 def test_a_hidden_check_named_with_a_number_is_still_marked_hidden() -> None:
     """"40 random values" is a hidden case of get_top_magnitude_indices: its message was shown as a visible one's."""
     from autograder.records import FunctionGrade
