@@ -421,8 +421,8 @@ def test_which_cell_hangs_in_a_definition_with_secrets_in_reach_is_not_shown(wor
     cells = [("cell 1", "import builtins\nimport numpy as np\ndef keep(indices, value):\n"
                         "    builtins.kept = int(np.asarray(indices).sum())\n    return 0\ndef probe(x):\n"
                         "    return x\n"),
-             *[(f"cell {k}", f"import builtins\nwhile getattr(builtins, 'kept', 0) == {k}:\n    pass\n")
-               for k in (2, 3)]]
+             *[(f"cell {k}", "import builtins, time\n"  # a hang that sleeps: the same to the grader's clock
+                             f"while getattr(builtins, 'kept', 0) == {k}:\n    time.sleep(0.05)\n") for k in (2, 3)]]
     helpers = helper_sources(item_named("get_top_covariances"))
     limits = Limits(call_timeout_s=20.0, load_timeout_s=8.0, memory_bytes=768 * 2**20)
     shown = []
