@@ -415,6 +415,7 @@ os._exit(1)
     assert "cell 1 stopped the grading process" in errors and "FORGED" not in errors, errors
 
 
+@pytest.mark.slow  # waits out the sandbox's time or CPU limits, like tests/test_hostile.py
 def test_which_cell_hangs_in_a_definition_with_secrets_in_reach_is_not_shown(world: World) -> None:
     """The second definition runs where the student's own hidden inputs have been: the cell its code chooses to hang
     in could spell them, so the feedback does not name it; the cell is still skipped."""
@@ -437,6 +438,7 @@ def test_which_cell_hangs_in_a_definition_with_secrets_in_reach_is_not_shown(wor
     assert "with the reference helpers" in shown[0][0] and "skipped" in shown[0][0]
 
 
+@pytest.mark.slow  # waits out the sandbox's time or CPU limits, like tests/test_hostile.py
 def test_a_process_that_ends_in_its_second_definition_costs_no_cell(world: World) -> None:
     """The second definition runs in a process that has spent CPU time on the student's own checks: running out
     of it there (or ending otherwise) does not skip the cell it was in (the dependent it defines would be lost);
@@ -454,6 +456,7 @@ def test_a_process_that_ends_in_its_second_definition_costs_no_cell(world: World
     assert report.runs == 2 and not report.load_errors[COV]
 
 
+@pytest.mark.slow  # waits out the sandbox's time or CPU limits, like tests/test_hostile.py
 def test_a_call_that_runs_out_of_the_cpu_time_other_calls_spent_is_made_again(world: World) -> None:
     """One process makes all of a student's calls, the dependents' last: a correct function that runs out of the CPU
     time the calls before it spent is not failed for it; a fresh run makes the call again."""
