@@ -388,7 +388,9 @@ def _judged(case: Case, result: CallResult, secret: bool | None = None) -> str |
     array's shape, ``(0, 72, 101, ...)``, can hold any numbers it chose: the hidden inputs).
     """
     why = case.judge(result)
-    if why is None or not (not case.visible if secret is None else secret):
+    if secret is None:
+        secret = not case.visible
+    if why is None or not secret:
         return why
     if why.startswith("the returned value could not be checked"):
         return "the returned value could not be checked"

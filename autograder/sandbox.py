@@ -724,7 +724,8 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
             if group[0].hidden and (not groups or groups[-1][0].with_reference != group[0].with_reference):
                 groups.append([])  # a definition never comes with hidden calls (a fresh run carrying on with them)
             groups.append(group)
-        kinds = [(g or groups[i + 1])[0].with_reference for i, g in enumerate(groups)]
+        leads = [(g or groups[i + 1])[0] for i, g in enumerate(groups)]  # each part's first call (or the next's)
+        kinds = [c.with_reference for c in leads]
         loads = {i: [nb for nb in wanted if any(c.notebook == nb and c.with_reference == kinds[i] for c in pending)]
                  for i in range(len(groups)) if i == 0 or kinds[i] != kinds[i - 1]}
         if not kinds[0]:  # every notebook once without secrets, so that what its cells raise can be shown
@@ -769,7 +770,7 @@ def run(world: World, programs: dict[str, list[tuple[str, str]]], calls: list[Ca
                         child.put(entry["offset"], hidden_bytes.pop(entry["offset"]))
             child.send_later(codec.encode(part(i), max_str=1 << 22))
 
-        child.parts = [_Part((g or groups[i + 1])[0].id, loads.get(i, []), functools.partial(send, i),
+        child.parts = [_Part(leads[i].id, loads.get(i, []), functools.partial(send, i),
                              any(c.hidden for c in g) or (i in loads and kinds[i])) for i, g in enumerate(groups) if i]
         runs += 1
         report.runs += 1
